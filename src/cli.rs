@@ -1,9 +1,17 @@
 //! Command-line front end: `nesbind <subcommand>`; no subcommand opens the window.
 
+mod bench;
+mod embed;
+mod progress;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "nesbind", version, about = "Which NES residues bind which CRM1 pocket")]
+#[command(
+    name = "nesbind",
+    version,
+    about = "Which NES residues bind which CRM1 pocket"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -16,6 +24,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = nesbind::compute::DeviceChoice::Auto)]
         device: nesbind::compute::DeviceChoice,
     },
+    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
+    Embed(embed::EmbedArgs),
+    /// Throughput benchmarks.
+    Bench(bench::Bench),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -29,6 +41,8 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
+        Some(Command::Embed(args)) => embed::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
     }
 }
