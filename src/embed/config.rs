@@ -102,13 +102,13 @@ impl EsmConfig {
             pad_token_id: raw.pad_token_id.unwrap_or(1),
             rotary_base: raw.rotary_base.unwrap_or(10000.0),
         };
-        if cfg.hidden_size % cfg.num_heads != 0 {
+        if !cfg.hidden_size.is_multiple_of(cfg.num_heads) {
             return Err(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 cfg.hidden_size, cfg.num_heads
             ));
         }
-        if cfg.head_dim() % 2 != 0 {
+        if !cfg.head_dim().is_multiple_of(2) {
             return Err(format!(
                 "head size {} is odd; rotary embeddings need an even one",
                 cfg.head_dim()
