@@ -481,3 +481,11 @@ fn wgpu_matches_cpu_on_the_tiny_model() {
         assert!(d < 2e-3, "{}: wgpu vs cpu max |diff| {d}", c.sequence);
     }
 }
+
+#[test]
+fn model_and_embedder_can_move_to_a_worker_thread() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<EsmModel>();
+    assert_send_sync::<Embedder>();
+    assert_send_sync::<EmbeddingCache>();
+}
