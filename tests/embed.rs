@@ -489,3 +489,42 @@ fn model_and_embedder_can_move_to_a_worker_thread() {
     assert_send_sync::<Embedder>();
     assert_send_sync::<EmbeddingCache>();
 }
+
+/// Official Hugging Face ESM-2 folders have `vocab.txt` instead of `tokenizer.json`, `lm_head.*`
+/// tensors and no `esm.` prefix when saved as a bare `EsmModel`.
+#[test]
+fn official_folder_layout_loads_the_same_way() {
+    let tmp = tiny_copy_with(|t| {
+        for (name, _, _) in t.iter_mut() {
+            *name = name.trim_start_matches("esm.").to_string();
+        }
+        t.push(("lm_head.dense.bias".into(), vec![64], vec![0; 256]));
+    });
+    std::fs::remove_file(tmp.path().join("tokenizer.json")).unwrap();
+    let config = read_json(&tiny_dir().join("config.json"));
+    let vocab: Vec<&str> = config["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    std::fs::write(tmp.path().join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
+    let official = EsmModel::load(tmp.path(), &Device::flex()).unwrap();
+    let ours = EsmModel::load(&tiny_dir(), &Device::flex()).unwrap();
+    for (i, seq) in ["LALKL<mask>GLDI", "lajk", "MEELSQALASSF"]
+        .iter()
+        .enumerate()
+    {
+        let a = official.tokenizer().encode(i, seq).unwrap();
+        let b = ours.tokenizer().encode(i, seq).unwrap();
+        assert_eq!(a.ids, b.ids, "{seq}");
+    }
+    let seqs = vec!["LQLPPLERLTL".to_string()];
+    let a = Embedder::new(official, 1)
+        .embed(&seqs, None, &mut no_progress())
+        .unwrap();
+    let b = Embedder::new(ours, 1)
+        .embed(&seqs, None, &mut no_progress())
+        .unwrap();
+    assert_eq!(a[0].per_residue, b[0].per_residue);
+}
