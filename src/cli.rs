@@ -1,7 +1,10 @@
 //! Command-line front end: `nesbind <subcommand>`; no subcommand opens the window.
 
 mod bench;
+mod bench_embed;
 mod embed;
+mod label;
+mod nesdb;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +22,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Label each NES residue of CRM1–NES complexes: binding 0/1 and the pocket (Φ0–Φ4) it fills.
+    Label(label::LabelArgs),
+    /// Read an NES table (NESdb export) and list its entries and skipped rows.
+    Nesdb(nesdb::NesdbArgs),
+    /// Time parts of the pipeline.
+    Bench(bench::BenchArgs),
     /// Print the compute device nesbind would use.
     Device {
         #[arg(long, value_enum, default_value_t = nesbind::compute::DeviceChoice::Auto)]
@@ -26,13 +35,14 @@ enum Command {
     },
     /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
     Embed(embed::EmbedArgs),
-    /// Throughput benchmarks.
-    Bench(bench::Bench),
 }
 
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Label(args)) => label::run(&args),
+        Some(Command::Nesdb(args)) => nesdb::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Device { device }) => {
             let dev = nesbind::compute::select_device(device)?;
             if let Some(note) = &dev.note {
@@ -42,7 +52,6 @@ pub fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Embed(args)) => embed::run(&args),
-        Some(Command::Bench(args)) => bench::run(&args),
         None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
     }
 }
