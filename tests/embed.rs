@@ -430,7 +430,7 @@ fn outputs_have_the_documented_layout() {
     let tmp = tempfile::tempdir().unwrap();
 
     let json_path = tmp.path().join("out.json");
-    write_json(&json_path, &out).unwrap();
+    write_json(&json_path, &out, false).unwrap();
     let json = read_json(&json_path);
     let list = json.as_array().unwrap();
     assert_eq!(list.len(), 2);
@@ -440,6 +440,15 @@ fn outputs_have_the_documented_layout() {
     let rows = matrix(&list[1]["embedding"]);
     assert_eq!((rows.len(), rows[0].len()), (6, 64));
     assert_eq!(rows.concat(), out[1].per_residue);
+    write_json(&json_path, &out, true).unwrap();
+    let json = read_json(&json_path);
+    let mean: Vec<f32> = json[0]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(mean, out[0].mean);
 
     let st_path = tmp.path().join("out.safetensors");
     write_safetensors(&st_path, &out, embedder.model().sha256()).unwrap();
