@@ -64,6 +64,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             "release"
         }
     );
+    println!("load average at start: {}", load_average());
     let mut times = Vec::with_capacity(args.repeats);
     for run in 0..=args.repeats.max(1) {
         let start = Instant::now();
@@ -77,6 +78,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             times.push(secs);
         }
     }
+    println!("load average at end: {}", load_average());
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let rate = residues / median;
@@ -102,4 +104,11 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Other processes on the CPU change the result a lot: say how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_string())
 }
