@@ -21,6 +21,7 @@ mod config;
 mod embedder;
 mod error;
 mod fasta;
+mod gelu;
 mod model;
 mod output;
 mod rotary;

@@ -6,13 +6,13 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::tensor::activation::gelu;
 use burn::tensor::module::{attention, layer_norm, linear};
 use burn::tensor::ops::AttentionModuleOptions;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::config::EsmConfig;
 use super::error::EmbedError;
+use super::gelu::gelu_host;
 use super::rotary::RotaryTables;
 use super::tokenizer::{EsmTokenizer, Tokens};
 use super::weights::{HostTensor, Weights};
@@ -46,6 +46,8 @@ pub struct EsmModel {
     layers: Vec<EncoderLayer>,
     final_norm: Norm,
     device: Device,
+    /// burn-flex: GELU runs on the host (see `gelu.rs`).
+    cpu: bool,
     sha256: String,
     dir: PathBuf,
 }
@@ -131,6 +133,7 @@ impl EsmModel {
             layers,
             final_norm,
             device: device.clone(),
+            cpu: *device == Device::flex(),
             sha256: w.sha256,
             dir: dir.to_path_buf(),
         })
@@ -174,7 +177,7 @@ impl EsmModel {
         let mut x = self.embed_tokens(&input);
         let mut residual = vec![x.clone().reshape([b, t, d])];
         for layer in &self.layers {
-            x = self.layer_forward(layer, x, &input);
+            x = self.layer_forward(layer, x, &input)?;
             residual.push(x.clone().reshape([b, t, d]));
         }
         let final_output = self.final_norm(x).reshape([b, t, d]);
@@ -199,7 +202,7 @@ impl EsmModel {
         let input = self.prepare(batch)?;
         let mut x = self.embed_tokens(&input);
         for l in &self.layers[..layer] {
-            x = self.layer_forward(l, x, &input);
+            x = self.layer_forward(l, x, &input)?;
         }
         if layer == max {
             x = self.final_norm(x);
@@ -294,7 +297,7 @@ impl EsmModel {
         layer: &EncoderLayer,
         x: Tensor<2>,
         input: &PreparedBatch,
-    ) -> Tensor<2> {
+    ) -> Result<Tensor<2>, EmbedError> {
         let (b, t) = (input.batch, input.seq_len);
         let d = self.config.hidden_size;
         let h = self.config.num_heads;
@@ -319,8 +322,13 @@ impl EsmModel {
         let x = x + apply_dense(&layer.attn_out, context);
 
         let normed = apply_norm(&layer.ffn_norm, x.clone(), eps);
-        let hidden = gelu(apply_dense(&layer.ffn_in, normed));
-        x + apply_dense(&layer.ffn_out, hidden)
+        let pre = apply_dense(&layer.ffn_in, normed);
+        let hidden = if self.cpu {
+            gelu_host(pre)?
+        } else {
+            burn::tensor::activation::gelu(pre)
+        };
+        Ok(x + apply_dense(&layer.ffn_out, hidden))
     }
 }
 
