@@ -2,7 +2,7 @@
 //!
 //! burn-flex evaluates GELU with a scalar `libm::erff` per element, which took a fifth of the
 //! embedding time. Here erf is a rational minimax approximation (the one Eigen, XLA and TVM use,
-//! accurate to a few f32 ulp on [−4, 4] and exactly ±1 beyond) that the compiler vectorises, split
+//! absolute error ~2e-7, input clamped to [−4, 4]) that the compiler vectorises, split
 //! over the available cores. GPU backends keep burn's own kernel.
 
 use burn::tensor::{Tensor, TensorData};
@@ -104,6 +104,6 @@ mod tests {
             assert!((a - b).abs() <= tol, "gelu({x}): burn {a}, ours {b}");
         }
         assert_eq!(erf(0.0), 0.0);
-        assert_eq!(erf(5.0), 1.0);
+        assert!((erf(5.0) - 1.0).abs() < 2e-7 && (erf(-9.0) + 1.0).abs() < 2e-7);
     }
 }
