@@ -66,16 +66,24 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     );
     println!("load average at start: {}", load_average());
     let mut times = Vec::with_capacity(args.repeats);
+    let mut cpu_times = Vec::with_capacity(args.repeats);
     for run in 0..=args.repeats.max(1) {
+        let cpu_start = process_cpu_seconds();
         let start = Instant::now();
         let out = embedder.embed(&peptides, None, &mut |_, _| true)?;
         let secs = start.elapsed().as_secs_f64();
+        let cpu = process_cpu_seconds().zip(cpu_start).map(|(e, s)| e - s);
         anyhow::ensure!(out.len() == peptides.len(), "lost peptides");
         if run == 0 {
             println!("warm-up: {secs:.3} s");
         } else {
-            println!("run {run}: {secs:.3} s = {:.0} residues/s", residues / secs);
+            let cpu_text = cpu.map_or(String::new(), |c| format!(", CPU time {c:.2} s"));
+            println!(
+                "run {run}: {secs:.3} s = {:.0} residues/s{cpu_text}",
+                residues / secs
+            );
             times.push(secs);
+            cpu_times.extend(cpu);
         }
     }
     println!("load average at end: {}", load_average());
@@ -86,6 +94,14 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         "median {median:.3} s = {rate:.0} residues/s ({:.1} peptides/s)",
         args.peptides as f64 / median
     );
+    cpu_times.sort_by(f64::total_cmp);
+    let cpu_median = cpu_times.get(cpu_times.len() / 2).copied();
+    if let Some(c) = cpu_median {
+        println!(
+            "median CPU time {c:.2} s = {:.0} residues per CPU-second (less sensitive to other load)",
+            residues / c
+        );
+    }
     let reference = model_dir.join("timing_reference_cpu.json");
     if let Ok(text) = std::fs::read_to_string(&reference) {
         let json: serde_json::Value = serde_json::from_str(&text)
@@ -94,12 +110,23 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             ("transformers_EsmModel", "transformers EsmModel"),
             ("fair_esm_ESM2_random_init_same_shape", "fair-esm ESM2"),
         ] {
-            if let Some(r) = json["threads_2"][key]["residues_per_s"].as_f64() {
-                println!(
-                    "PyTorch {label}, 2 threads (same workload, {}): {r:.0} residues/s → ratio {:.2}",
-                    reference.display(),
-                    rate / r
-                );
+            for threads in ["threads_2", "threads_1"] {
+                let entry = &json[threads][key];
+                if let Some(r) = entry["residues_per_s"].as_f64() {
+                    println!(
+                        "PyTorch {label}, {threads} (same workload, {}): {r:.0} residues/s → wall-clock ratio {:.2}",
+                        reference.display(),
+                        rate / r
+                    );
+                }
+                if let (Some(pc), Some(c)) = (entry["cpu_s_median"].as_f64(), cpu_median) {
+                    println!(
+                        "    per CPU-second: PyTorch {:.0}, nesbind {:.0} → ratio {:.2}",
+                        residues / pc,
+                        residues / c,
+                        pc / c
+                    );
+                }
             }
         }
     }
@@ -111,4 +138,16 @@ fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// User + system CPU time of this process (all threads), from `/proc/self/stat` (Linux only).
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ is 100 on every Linux ABI Rust targets.
+    Some((utime + stime) / 100.0)
 }
