@@ -10,11 +10,18 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "nesbind",
     version,
-    about = "Which NES residues bind which CRM1 pocket"
+    about = "Which NES residues bind which CRM1 pocket",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Structures to open in the window (PDB / mmCIF, optionally .gz); none = the last session or the
+    /// bundled examples.
+    files: Vec<std::path::PathBuf>,
+    /// Save a screenshot of the window to this PNG once the files are loaded, then quit.
+    #[arg(long, value_name = "PNG")]
+    screenshot: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -46,6 +53,6 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
-        None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
+        None => nesbind::app::run_with_files(cli.files, cli.screenshot),
     }
 }

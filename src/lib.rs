@@ -4,6 +4,7 @@
 //! labels and pocket occupancy), `nesdb` (NES data sets), `compute` (burn device choice), then the
 //! embedding, training, rendering and application layers that build on them.
 
+pub mod app;
 pub mod compute;
 pub mod labels;
 pub mod nesdb;

@@ -1,0 +1,6 @@
+//! The panels of the window, each an `impl NesbindApp` block.
+
+mod files;
+mod labels;
+mod log;
+mod view;

@@ -1,0 +1,165 @@
+//! The real application driven through egui_kittest on a wgpu renderer (lavapipe in CI): open a bundled
+//! complex, label it, read the table, switch the colouring, export the view.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use nesbind::app::state::{ColourMode, PanelTab};
+use nesbind::app::{AppOptions, NesbindApp};
+
+fn bundled(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/structures")
+        .join(name)
+}
+
+fn harness(paths: Vec<PathBuf>) -> Harness<'static, NesbindApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .wgpu_setup(nesbind::app::gpu::wgpu_setup())
+        .build_eframe(move |cc| {
+            NesbindApp::new(
+                cc,
+                AppOptions {
+                    paths,
+                    screenshot: None,
+                    fresh: true,
+                },
+            )
+        })
+}
+
+/// Steps the UI until background jobs finish (the app repaints while they run, so `run()` would not settle).
+fn wait_idle(h: &mut Harness<'_, NesbindApp>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    h.step();
+    while h.state().is_busy() {
+        assert!(Instant::now() < deadline, "background jobs did not finish");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    h.run_steps(3);
+}
+
+#[test]
+fn opens_a_bundled_complex_and_shows_its_labels() {
+    let mut h = harness(vec![bundled("3NBY_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    let app = h.state();
+    assert_eq!(app.docs.len(), 1);
+    let doc = app.active_document().expect("the opened complex is active");
+    let complex = doc
+        .complex()
+        .expect("3NBY excerpt has CRM1 and the PKI NES");
+    assert_eq!(complex.peptide_chain().id, "B");
+    assert!(
+        doc.labels.iter().any(|l| l.binding),
+        "no binding residue labelled"
+    );
+    assert!(!app.docs.is_empty() && app.view_size_px[0] > 100);
+
+    // Labelling tab: run with heavy-atom distances and find the table rows.
+    h.state_mut().state.tab = PanelTab::Labels;
+    h.run_steps(2);
+    h.get_by_label("heavy atom").click();
+    h.run_steps(1);
+    wait_idle(&mut h);
+    let first = h
+        .state()
+        .active_document()
+        .unwrap()
+        .labels
+        .first()
+        .cloned()
+        .expect("labels");
+    let row = format!("{}{}", first.resname, first.resnum);
+    h.get_by_label(&row);
+    h.get_by_label("Binding");
+    // The sequence strip shows the same residue, and clicking it selects it.
+    let strip_cell = format!("{}{}", first.code, first.resnum);
+    h.get_by_label(&strip_cell).click();
+    h.run_steps(2);
+    let selected = h
+        .state()
+        .selected
+        .expect("clicking the strip selects a residue");
+    assert_eq!(selected.residue, first.residue_index);
+}
+
+#[test]
+fn switching_colouring_changes_the_view() {
+    let mut h = harness(vec![bundled("3NBY_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    let before = h.render().expect("render");
+    h.state_mut().set_colour_mode(ColourMode::ResidueType);
+    h.run_steps(3);
+    let after = h.render().expect("render");
+    let changed = before
+        .pixels()
+        .zip(after.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        changed > 200,
+        "changing the colour mode changed only {changed} pixels"
+    );
+    h.get_by_label("hydrophobic (AVLIM)");
+
+    // The colour mode combo box is a real widget too: open it and pick a mode.
+    h.get_by_label("Colour peptide by").click();
+    h.run_steps(2);
+    h.get_by_label("Structure label").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.display.colour_mode, ColourMode::Label);
+}
+
+#[test]
+fn bad_file_is_reported_without_losing_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.pdb");
+    std::fs::write(&bad, "this is not a PDB file\n").unwrap();
+    let mut h = harness(vec![
+        bundled("3NBY_groove_excerpt.pdb"),
+        bad.clone(),
+        bundled("3NBY_CRM1_Ran_CA.pdb"),
+    ]);
+    wait_idle(&mut h);
+    let app = h.state();
+    assert_eq!(app.docs.len(), 3);
+    assert!(app.docs[0].complex().is_some());
+    assert!(app.docs[1].structure().is_none() && app.docs[1].problem().is_some());
+    assert!(
+        app.docs[2].structure().is_some(),
+        "the CA trace is still shown"
+    );
+    assert!(app.log.count(nesbind::app::log::Level::Error) >= 1);
+}
+
+#[test]
+fn export_png_writes_the_rendered_view() {
+    let mut h = harness(vec![bundled("3NBY_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("view.png");
+    h.state_mut().export_png(&png).expect("export");
+    let img = image::open(&png).expect("png").to_rgba8();
+    let size = h.state().view_size_px;
+    assert_eq!(img.dimensions(), (size[0] * 2, size[1] * 2));
+    let bg = nesbind::render::colour::BACKGROUND;
+    let drawn = img
+        .pixels()
+        .filter(|p| p[0] != bg[0] || p[1] != bg[1] || p[2] != bg[2])
+        .count();
+    assert!(
+        drawn > 1000,
+        "exported image is (almost) empty: {drawn} pixels drawn"
+    );
+
+    let csv = dir.path().join("labels.csv");
+    h.state_mut().export_labels_csv(&csv).expect("csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with(nesbind::labels::CSV_HEADER));
+    assert!(text.lines().count() > 5);
+}
