@@ -2,8 +2,16 @@
 
 use clap::{Parser, Subcommand};
 
+mod bench_train;
+mod evaluate;
+mod train;
+
 #[derive(Parser, Debug)]
-#[command(name = "nesbind", version, about = "Which NES residues bind which CRM1 pocket")]
+#[command(
+    name = "nesbind",
+    version,
+    about = "Which NES residues bind which CRM1 pocket"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -16,6 +24,21 @@ enum Command {
         #[arg(long, value_enum, default_value_t = nesbind::compute::DeviceChoice::Auto)]
         device: nesbind::compute::DeviceChoice,
     },
+    /// Train the BiLSTM tagger on a data set and write a checkpoint.
+    Train(train::TrainArgs),
+    /// Metrics of a checkpoint on the validation and test splits, with baselines.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Seconds per training epoch on a fixed synthetic set.
+    Train(bench_train::BenchTrainArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -29,6 +52,11 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Evaluate(args)) => evaluate::run(&args),
+        Some(Command::Bench { which }) => match which {
+            BenchCommand::Train(args) => bench_train::run(&args),
+        },
         None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
     }
 }

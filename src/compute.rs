@@ -81,13 +81,18 @@ pub fn select_device(choice: DeviceChoice) -> Result<ComputeDevice, ComputeError
 }
 
 fn gpu_device(info: &wgpu::AdapterInfo) -> Result<ComputeDevice, ComputeError> {
-    let device = Device::wgpu_options().init().map_err(|e| ComputeError::Init {
-        adapter: info.name.clone(),
-        message: e.to_string(),
-    })?;
+    let device = Device::wgpu_options()
+        .init()
+        .map_err(|e| ComputeError::Init {
+            adapter: info.name.clone(),
+            message: e.to_string(),
+        })?;
     Ok(ComputeDevice {
         device,
-        description: format!("GPU: {} ({:?}, {:?})", info.name, info.backend, info.device_type),
+        description: format!(
+            "GPU: {} ({:?}, {:?})",
+            info.name, info.backend, info.device_type
+        ),
         is_gpu: true,
         note: None,
     })

@@ -5,3 +5,4 @@
 //! embedding, training, rendering and application layers that build on them.
 
 pub mod compute;
+pub mod train;

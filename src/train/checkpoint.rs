@@ -1,0 +1,102 @@
+//! Checkpoint directory: `model.bpk` (burnpack weights) and `checkpoint.json` (model config, the
+//! embedding model the features came from, label settings, split seed, training settings, history
+//! and, after evaluation, the test metrics).
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::TrainError;
+use super::batch::ClassWeights;
+use super::dataset::{EmbeddingInfo, SplitConfig};
+use super::model::{BiLstmTagger, TaggerConfig};
+use super::trainer::{EpochReport, StopReason, TrainConfig};
+
+pub const WEIGHTS_FILE: &str = "model.bpk";
+pub const INFO_FILE: &str = "checkpoint.json";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub format_version: u32,
+    pub model: TaggerConfig,
+    pub embedding: EmbeddingInfo,
+    pub label_settings: serde_json::Value,
+    pub split: SplitConfig,
+    pub train: TrainConfig,
+    pub class_weights: ClassWeights,
+    pub history: Vec<EpochReport>,
+    pub best_epoch: usize,
+    pub stop: StopReason,
+    /// Filled by `nesbind evaluate` (the same content as its metrics.json summary).
+    pub metrics: Option<serde_json::Value>,
+}
+
+pub struct Checkpoint {
+    pub info: CheckpointInfo,
+    pub model: BiLstmTagger,
+}
+
+fn err(path: &Path, message: impl ToString) -> TrainError {
+    TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+impl Checkpoint {
+    pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        self.model
+            .clone()
+            .save_file(&weights)
+            .map_err(|e| err(&weights, format!("{e:?}")))?;
+        save_info(&self.info, dir)
+    }
+
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, TrainError> {
+        let info = load_info(dir)?;
+        let info_path = dir.join(INFO_FILE);
+        if info.format_version != FORMAT_VERSION {
+            return Err(err(
+                &info_path,
+                format!(
+                    "format version {} (this build reads {FORMAT_VERSION})",
+                    info.format_version
+                ),
+            ));
+        }
+        info.model
+            .validate()
+            .map_err(|m| err(&info_path, format!("model config: {m}")))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        if !weights.is_file() {
+            return Err(err(&weights, "weights file is missing"));
+        }
+        let model = info
+            .model
+            .init(device)
+            .try_load_file(&weights)
+            .map_err(|e| err(&weights, format!("{e:?}")))?
+            .valid();
+        Ok(Self { info, model })
+    }
+}
+
+pub fn info_path(dir: &Path) -> PathBuf {
+    dir.join(INFO_FILE)
+}
+
+pub fn load_info(dir: &Path) -> Result<CheckpointInfo, TrainError> {
+    let path = info_path(dir);
+    let text = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| err(&path, e))
+}
+
+pub fn save_info(info: &CheckpointInfo, dir: &Path) -> Result<(), TrainError> {
+    let path = info_path(dir);
+    let text = serde_json::to_string_pretty(info).map_err(|e| err(&path, e))?;
+    std::fs::write(&path, text).map_err(|e| err(&path, e))
+}
