@@ -1,10 +1,14 @@
 //! Command-line front end: `nesbind <subcommand>`; no subcommand opens the window.
 
-use clap::{Parser, Subcommand};
-
+mod bench;
 mod bench_train;
+mod embed;
 mod evaluate;
+mod predict;
+mod progress;
 mod train;
+
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,17 +32,12 @@ enum Command {
     Train(train::TrainArgs),
     /// Metrics of a checkpoint on the validation and test splits, with baselines.
     Evaluate(evaluate::EvaluateArgs),
-    /// Benchmarks.
-    Bench {
-        #[command(subcommand)]
-        which: BenchCommand,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-enum BenchCommand {
-    /// Seconds per training epoch on a fixed synthetic set.
-    Train(bench_train::BenchTrainArgs),
+    /// Per-residue binding probability and pocket for peptides, from a trained model.
+    Predict(predict::PredictArgs),
+    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
+    Embed(embed::EmbedArgs),
+    /// Throughput benchmarks.
+    Bench(bench::Bench),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -54,9 +53,9 @@ pub fn run() -> anyhow::Result<()> {
         }
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
-        Some(Command::Bench { which }) => match which {
-            BenchCommand::Train(args) => bench_train::run(&args),
-        },
+        Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Embed(args)) => embed::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
     }
 }

@@ -5,4 +5,5 @@
 //! embedding, training, rendering and application layers that build on them.
 
 pub mod compute;
+pub mod embed;
 pub mod train;

@@ -9,6 +9,7 @@ pub mod batch;
 pub mod bench;
 pub mod checkpoint;
 pub mod dataset;
+pub mod esm;
 pub mod evaluate;
 pub mod logistic;
 pub mod metrics;
