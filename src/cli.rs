@@ -1,9 +1,12 @@
 //! Command-line front end: `nesbind <subcommand>`; no subcommand opens the window.
 
 mod bench;
+mod bench_embed;
 mod bench_train;
 mod embed;
 mod evaluate;
+mod label;
+mod nesdb;
 mod predict;
 mod progress;
 mod train;
@@ -23,26 +26,37 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the compute device nesbind would use.
-    Device {
-        #[arg(long, value_enum, default_value_t = nesbind::compute::DeviceChoice::Auto)]
-        device: nesbind::compute::DeviceChoice,
-    },
+    /// Label each NES residue of CRM1–NES complexes: binding 0/1 and the pocket (Φ0–Φ4) it fills.
+    Label(label::LabelArgs),
+    /// Read an NES table (NESdb export) and list its entries and skipped rows.
+    Nesdb(nesdb::NesdbArgs),
+    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
+    Embed(embed::EmbedArgs),
     /// Train the BiLSTM tagger on a data set and write a checkpoint.
     Train(train::TrainArgs),
     /// Metrics of a checkpoint on the validation and test splits, with baselines.
     Evaluate(evaluate::EvaluateArgs),
     /// Per-residue binding probability and pocket for peptides, from a trained model.
     Predict(predict::PredictArgs),
-    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
-    Embed(embed::EmbedArgs),
-    /// Throughput benchmarks.
-    Bench(bench::Bench),
+    /// Time parts of the pipeline.
+    Bench(bench::BenchArgs),
+    /// Print the compute device nesbind would use.
+    Device {
+        #[arg(long, value_enum, default_value_t = nesbind::compute::DeviceChoice::Auto)]
+        device: nesbind::compute::DeviceChoice,
+    },
 }
 
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Label(args)) => label::run(&args),
+        Some(Command::Nesdb(args)) => nesdb::run(&args),
+        Some(Command::Embed(args)) => embed::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Evaluate(args)) => evaluate::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Device { device }) => {
             let dev = nesbind::compute::select_device(device)?;
             if let Some(note) = &dev.note {
@@ -51,11 +65,6 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
-        Some(Command::Train(args)) => train::run(&args),
-        Some(Command::Evaluate(args)) => evaluate::run(&args),
-        Some(Command::Predict(args)) => predict::run(&args),
-        Some(Command::Embed(args)) => embed::run(&args),
-        Some(Command::Bench(args)) => bench::run(&args),
         None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
     }
 }

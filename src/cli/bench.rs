@@ -1,126 +1,108 @@
-//! `nesbind bench ...`: throughput measurements (speed is measured here, never asserted in tests).
+//! `nesbind bench ...`: timings (speed is measured here, never asserted in tests).
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Subcommand;
-use nesbind::compute::{DeviceChoice, select_device};
-use nesbind::embed::{Embedder, EsmModel, default_model_dir};
-use rand::{Rng, SeedableRng, rngs::StdRng};
+use nesbind::labels::{LabelSettings, label_complex};
+use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
 
 #[derive(clap::Args, Debug)]
-pub struct Bench {
+pub struct BenchArgs {
     #[command(subcommand)]
     pub what: BenchWhat,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(clap::Subcommand, Debug)]
 pub enum BenchWhat {
+    /// Parse + label one groove excerpt and a synthetic ~15k-atom complex.
+    Labels {
+        /// Complex to time (default: the bundled 3NBY groove excerpt).
+        #[arg(long)]
+        structure: Option<PathBuf>,
+        #[arg(long, default_value_t = 20)]
+        repeats: usize,
+    },
     /// ESM-2 embedding throughput (residues/s), compared with PyTorch's figure for the same model.
-    Embed(BenchEmbedArgs),
+    Embed(super::bench_embed::BenchEmbedArgs),
     /// Seconds per BiLSTM training epoch on a fixed synthetic set (compare scripts/bench_train_pytorch.py).
     Train(super::bench_train::BenchTrainArgs),
 }
 
-#[derive(clap::Args, Debug)]
-pub struct BenchEmbedArgs {
-    /// Model folder; default the bundled ESM-2 t6 8M.
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
-    pub device: DeviceChoice,
-    #[arg(long, default_value_t = 1000)]
-    pub peptides: usize,
-    #[arg(long, default_value_t = 15)]
-    pub length: usize,
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
-    /// Timed runs after one warm-up; the median is reported.
-    #[arg(long, default_value_t = 5)]
-    pub repeats: usize,
-}
-
-pub fn run(args: &Bench) -> anyhow::Result<()> {
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
-        BenchWhat::Embed(a) => bench_embed(a),
+        BenchWhat::Labels { structure, repeats } => bench_labels(structure.as_deref(), *repeats),
+        BenchWhat::Embed(a) => super::bench_embed::run(a),
         BenchWhat::Train(a) => super::bench_train::run(a),
     }
 }
 
-fn bench_embed(args: &BenchEmbedArgs) -> anyhow::Result<()> {
-    let model_dir = match &args.model {
-        Some(d) => d.clone(),
-        None => default_model_dir()?,
-    };
-    let compute = select_device(args.device)?;
-    if let Some(note) = &compute.note {
-        eprintln!("{note}");
-    }
-    let model = EsmModel::load(&model_dir, &compute.device)
-        .with_context(|| format!("loading the ESM-2 model from {}", model_dir.display()))?;
-    let embedder = Embedder::new(model, args.batch_size);
-    const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
-    let mut rng = StdRng::seed_from_u64(42);
-    let peptides: Vec<String> = (0..args.peptides)
-        .map(|_| {
-            (0..args.length)
-                .map(|_| AA[rng.random_range(0..AA.len())] as char)
-                .collect()
-        })
-        .collect();
-    let residues = (args.peptides * args.length) as f64;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
-        "bench embed: {} random {}-mers, batch {}, model {}, {} ({} CPU threads available), {} build",
-        args.peptides,
-        args.length,
-        args.batch_size,
-        model_dir.display(),
-        compute.description,
-        threads,
-        if cfg!(debug_assertions) {
-            "DEBUG"
-        } else {
-            "release"
-        }
+/// The budget ANCHORS.md §D.5 sets for opening and labelling one ~10k-atom complex.
+const BUDGET_MS: f64 = 100.0;
+
+fn bench_labels(structure: Option<&std::path::Path>, repeats: usize) -> anyhow::Result<()> {
+    let repeats = repeats.max(1);
+    let default = nesbind::assets_dir().join("structures/3NBY_groove_excerpt.pdb");
+    let path = structure.unwrap_or(&default);
+    let pockets = PocketDefinition::bundled();
+    let overrides = ChainOverrides::default();
+    let settings = LabelSettings::default();
+
+    let excerpt = time_parse_label(path, repeats, &pockets, &overrides, &settings)?;
+    report(
+        &format!("{} ({} atoms)", path.display(), excerpt.1),
+        excerpt.0,
+        repeats,
     );
-    let mut times = Vec::with_capacity(args.repeats);
-    for run in 0..=args.repeats.max(1) {
-        let start = Instant::now();
-        let out = embedder.embed(&peptides, None, &mut |_, _| true)?;
-        let secs = start.elapsed().as_secs_f64();
-        anyhow::ensure!(out.len() == peptides.len(), "lost peptides");
-        if run == 0 {
-            println!("warm-up: {secs:.3} s");
-        } else {
-            println!("run {run}: {secs:.3} s = {:.0} residues/s", residues / secs);
-            times.push(secs);
-        }
-    }
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
-    let rate = residues / median;
-    println!(
-        "median {median:.3} s = {rate:.0} residues/s ({:.1} peptides/s)",
-        args.peptides as f64 / median
+
+    let dir = tempfile_dir()?;
+    let big = dir.join("synthetic_15k.pdb");
+    let atoms = nesbind::structure::synthetic::write_large_complex(path, &big, 15_000)
+        .with_context(|| format!("writing {}", big.display()))?;
+    let large = time_parse_label(&big, repeats, &pockets, &overrides, &settings)?;
+    report(
+        &format!("synthetic complex ({atoms} atoms)"),
+        large.0,
+        repeats,
     );
-    let reference = model_dir.join("timing_reference_cpu.json");
-    if let Ok(text) = std::fs::read_to_string(&reference) {
-        let json: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("reading {}", reference.display()))?;
-        for (key, label) in [
-            ("transformers_EsmModel", "transformers EsmModel"),
-            ("fair_esm_ESM2_random_init_same_shape", "fair-esm ESM2"),
-        ] {
-            if let Some(r) = json["threads_2"][key]["residues_per_s"].as_f64() {
-                println!(
-                    "PyTorch {label}, 2 threads (same workload, {}): {r:.0} residues/s → ratio {:.2}",
-                    reference.display(),
-                    rate / r
-                );
-            }
-        }
-    }
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+fn time_parse_label(
+    path: &std::path::Path,
+    repeats: usize,
+    pockets: &PocketDefinition,
+    overrides: &ChainOverrides,
+    settings: &LabelSettings,
+) -> anyhow::Result<(Duration, usize)> {
+    let mut total = Duration::ZERO;
+    let mut atoms = 0;
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let complex = Complex::build(load_structure(path)?, overrides, pockets)?;
+        let labels = label_complex(&complex, settings);
+        total += t.elapsed();
+        atoms = complex.structure.atom_count();
+        anyhow::ensure!(
+            !labels.is_empty(),
+            "{}: no residues labelled",
+            path.display()
+        );
+    }
+    Ok((total, atoms))
+}
+
+fn report(what: &str, total: Duration, repeats: usize) {
+    let ms = total.as_secs_f64() * 1000.0 / repeats as f64;
+    println!(
+        "parse + label {what}: {ms:.2} ms per complex (mean of {repeats}); {:.1}× under the {BUDGET_MS:.0} ms budget",
+        BUDGET_MS / ms
+    );
+}
+
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("nesbind-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
 }

@@ -1,0 +1,204 @@
+//! Which chain is CRM1 and which is the NES peptide.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Structure;
+use super::numbering::NumberingMap;
+use super::spatial::PointGrid;
+
+/// A chain counts as CRM1 when at least this many residues are identical to human XPO1 …
+const RECEPTOR_MIN_IDENTICAL: usize = 15;
+/// … and the mapped part is at least this identical (yeast Crm1 is ~48%).
+const RECEPTOR_MIN_IDENTITY: f32 = 0.35;
+/// A peptide must come this close (any heavy atom) to the receptor.
+const CONTACT_DISTANCE: f32 = 5.0;
+
+/// The user's choices; `None` means detect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainOverrides {
+    pub receptor: Option<String>,
+    pub peptide: Option<String>,
+    /// Longest chain still considered a peptide.
+    pub max_peptide_length: usize,
+}
+
+impl Default for ChainOverrides {
+    fn default() -> Self {
+        Self {
+            receptor: None,
+            peptide: None,
+            max_peptide_length: 40,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleDetection {
+    pub receptor: usize,
+    pub peptide: usize,
+    pub numbering: NumberingMap,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoleError {
+    UnknownChain { flag: &'static str, chain: String },
+    NoReceptor(String),
+    NoPeptide(String),
+    SameChain(String),
+}
+
+pub fn detect_roles(
+    structure: &Structure,
+    overrides: &ChainOverrides,
+) -> Result<RoleDetection, RoleError> {
+    let mut notes = Vec::new();
+    let find = |flag: &'static str, id: &str| {
+        structure
+            .chains
+            .iter()
+            .position(|c| c.id == id)
+            .ok_or_else(|| RoleError::UnknownChain {
+                flag,
+                chain: id.to_string(),
+            })
+    };
+
+    let (receptor, numbering) = match &overrides.receptor {
+        Some(id) => {
+            let index = find("receptor", id)?;
+            let map = NumberingMap::for_chain(&structure.chains[index]);
+            notes.push(format!(
+                "CRM1 chain {id} chosen by the user; {}",
+                map.describe()
+            ));
+            (index, map)
+        }
+        None => {
+            let (index, map) = best_receptor(structure, overrides.peptide.as_deref())?;
+            notes.push(format!(
+                "CRM1 chain {} detected; {}",
+                structure.chains[index].id,
+                map.describe()
+            ));
+            (index, map)
+        }
+    };
+
+    let peptide = match &overrides.peptide {
+        Some(id) => {
+            let index = find("peptide", id)?;
+            notes.push(format!("NES chain {id} chosen by the user"));
+            index
+        }
+        None => {
+            let index = best_peptide(structure, receptor, overrides.max_peptide_length)?;
+            notes.push(format!(
+                "NES chain {} detected ({} residues, in contact with CRM1)",
+                structure.chains[index].id,
+                structure.chains[index].polymer_len()
+            ));
+            index
+        }
+    };
+    if peptide == receptor {
+        return Err(RoleError::SameChain(structure.chains[receptor].id.clone()));
+    }
+    Ok(RoleDetection {
+        receptor,
+        peptide,
+        numbering,
+        notes,
+    })
+}
+
+fn best_receptor(
+    structure: &Structure,
+    peptide_id: Option<&str>,
+) -> Result<(usize, NumberingMap), RoleError> {
+    let mut best: Option<(usize, NumberingMap)> = None;
+    let mut report = Vec::new();
+    for (i, chain) in structure.chains.iter().enumerate() {
+        if Some(chain.id.as_str()) == peptide_id || chain.polymer_len() < RECEPTOR_MIN_IDENTICAL {
+            continue;
+        }
+        let map = NumberingMap::for_chain(chain);
+        report.push(format!("{}: {} identical", chain.id, map.identical()));
+        let qualifies =
+            map.identical() >= RECEPTOR_MIN_IDENTICAL && map.identity >= RECEPTOR_MIN_IDENTITY;
+        if qualifies
+            && best
+                .as_ref()
+                .is_none_or(|(_, b)| map.identical() > b.identical())
+        {
+            best = Some((i, map));
+        }
+    }
+    best.ok_or_else(|| {
+        RoleError::NoReceptor(if report.is_empty() {
+            "no chain is long enough to be CRM1".to_string()
+        } else {
+            format!(
+                "no chain matches human XPO1 well enough ({})",
+                report.join(", ")
+            )
+        })
+    })
+}
+
+fn best_peptide(
+    structure: &Structure,
+    receptor: usize,
+    max_len: usize,
+) -> Result<usize, RoleError> {
+    let receptor_atoms = PointGrid::from_points(
+        CONTACT_DISTANCE,
+        structure.chains[receptor]
+            .residues
+            .iter()
+            .flat_map(|r| r.heavy_atoms())
+            .map(|a| (a.pos, ())),
+    );
+    let mut best: Option<(usize, usize)> = None;
+    let mut seen = Vec::new();
+    for (i, chain) in structure.chains.iter().enumerate() {
+        let len = chain.polymer_len();
+        if i == receptor || len < 2 {
+            continue;
+        }
+        if len > max_len {
+            seen.push(format!(
+                "{} ({} residues, longer than {max_len})",
+                chain.id, len
+            ));
+            continue;
+        }
+        let contacts = chain
+            .polymer()
+            .filter(|r| {
+                r.heavy_atoms().any(|a| {
+                    let mut hit = false;
+                    receptor_atoms.for_each_within(a.pos, CONTACT_DISTANCE, |_, _, _| hit = true);
+                    hit
+                })
+            })
+            .count();
+        seen.push(format!(
+            "{} ({} residues, {} touching CRM1)",
+            chain.id, len, contacts
+        ));
+        if contacts > 0 && best.is_none_or(|(_, c)| contacts > c) {
+            best = Some((i, contacts));
+        }
+    }
+    best.map(|(i, _)| i).ok_or_else(|| {
+        RoleError::NoPeptide(if seen.is_empty() {
+            "the file has no chain besides CRM1".to_string()
+        } else {
+            format!(
+                "no short chain touches CRM1 (looked at {}); name it with --peptide",
+                seen.join(", ")
+            )
+        })
+    })
+}
