@@ -3,6 +3,7 @@
 mod bench;
 mod bench_embed;
 mod bench_train;
+mod dataset;
 mod embed;
 mod evaluate;
 mod label;
@@ -32,6 +33,8 @@ enum Command {
     Nesdb(nesdb::NesdbArgs),
     /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
     Embed(embed::EmbedArgs),
+    /// Build the training data set: structure labels + NESdb pattern labels + ESM-2 embeddings.
+    Dataset(dataset::DatasetArgs),
     /// Train the BiLSTM tagger on a data set and write a checkpoint.
     Train(train::TrainArgs),
     /// Metrics of a checkpoint on the validation and test splits, with baselines.
@@ -53,6 +56,7 @@ pub fn run() -> anyhow::Result<()> {
         Some(Command::Label(args)) => label::run(&args),
         Some(Command::Nesdb(args)) => nesdb::run(&args),
         Some(Command::Embed(args)) => embed::run(&args),
+        Some(Command::Dataset(args)) => dataset::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
         Some(Command::Predict(args)) => predict::run(&args),

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod model;
 pub mod patterns;
 pub mod predict;
+pub mod sources;
 pub mod trainer;
 
 use std::path::PathBuf;
