@@ -1,8 +1,16 @@
 //! Command-line front end: `nesbind <subcommand>`; no subcommand opens the window.
 
 mod bench;
+mod bench_embed;
+mod bench_train;
+mod dataset;
+mod embed;
+mod evaluate;
 mod label;
 mod nesdb;
+mod predict;
+mod progress;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +38,16 @@ enum Command {
     Label(label::LabelArgs),
     /// Read an NES table (NESdb export) and list its entries and skipped rows.
     Nesdb(nesdb::NesdbArgs),
+    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
+    Embed(embed::EmbedArgs),
+    /// Build the training data set: structure labels + NESdb pattern labels + ESM-2 embeddings.
+    Dataset(dataset::DatasetArgs),
+    /// Train the BiLSTM tagger on a data set and write a checkpoint.
+    Train(train::TrainArgs),
+    /// Metrics of a checkpoint on the validation and test splits, with baselines.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Per-residue binding probability and pocket for peptides, from a trained model.
+    Predict(predict::PredictArgs),
     /// Time parts of the pipeline.
     Bench(bench::BenchArgs),
     /// Print the compute device nesbind would use.
@@ -44,6 +62,11 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Label(args)) => label::run(&args),
         Some(Command::Nesdb(args)) => nesdb::run(&args),
+        Some(Command::Embed(args)) => embed::run(&args),
+        Some(Command::Dataset(args)) => dataset::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Evaluate(args)) => evaluate::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Device { device }) => {
             let dev = nesbind::compute::select_device(device)?;

@@ -6,10 +6,12 @@
 
 pub mod app;
 pub mod compute;
+pub mod embed;
 pub mod labels;
 pub mod nesdb;
 pub mod render;
 pub mod structure;
+pub mod train;
 
 /// The bundled data folder: `assets/` next to the executable's crate, or the one named by
 /// `NESBIND_ASSETS`.

@@ -1,3 +1,5 @@
+//! `nesbind bench ...`: timings (speed is measured here, never asserted in tests).
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -21,11 +23,17 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 20)]
         repeats: usize,
     },
+    /// ESM-2 embedding throughput (residues/s), compared with PyTorch's figure for the same model.
+    Embed(super::bench_embed::BenchEmbedArgs),
+    /// Seconds per BiLSTM training epoch on a fixed synthetic set (compare scripts/bench_train_pytorch.py).
+    Train(super::bench_train::BenchTrainArgs),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         BenchWhat::Labels { structure, repeats } => bench_labels(structure.as_deref(), *repeats),
+        BenchWhat::Embed(a) => super::bench_embed::run(a),
+        BenchWhat::Train(a) => super::bench_train::run(a),
     }
 }
 

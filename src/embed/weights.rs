@@ -1,0 +1,192 @@
+//! Reading and checking `model.safetensors` (Hugging Face `EsmModel` tensor names).
+//!
+//! Every tensor the encoder needs must be present with the shape `config.json` implies, and every
+//! tensor in the file must be either one of those or a known part of an ESM-2 checkpoint that the
+//! encoder does not use (language-model head, contact head, rotary buffers). Anything else means
+//! the file and config do not belong together, which is reported by tensor name.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::{Dtype, SafeTensors};
+use sha2::{Digest, Sha256};
+
+use super::config::EsmConfig;
+use super::error::EmbedError;
+
+/// A tensor copied to the host as f32, row-major with PyTorch's shape.
+#[derive(Debug, Clone)]
+pub struct HostTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// All encoder tensors by their name without the `esm.` prefix, plus the file's hash.
+pub struct Weights {
+    pub tensors: HashMap<String, HostTensor>,
+    /// Lower-case hex sha256 of the safetensors file: identifies the model in caches.
+    pub sha256: String,
+    pub path: PathBuf,
+}
+
+/// Parts of ESM-2 checkpoints that the encoder never reads (names without the `esm.` prefix,
+/// except `lm_head.` which sits beside `esm.` in `EsmForMaskedLM` files).
+fn is_ignorable(name: &str) -> bool {
+    name.starts_with("lm_head.")
+        || name.starts_with("contact_head.")
+        || name.starts_with("pooler.")
+        || name == "embeddings.position_ids"
+        // transformers 4.29 saved it for rotary models too; they never read it
+        || name == "embeddings.position_embeddings.weight"
+        || name.ends_with(".rotary_embeddings.inv_freq")
+}
+
+/// Every tensor the encoder needs, with its PyTorch shape ([out, in] for linear weights).
+pub fn expected_tensors(cfg: &EsmConfig) -> Vec<(String, Vec<usize>)> {
+    let (d, f, v) = (cfg.hidden_size, cfg.intermediate_size, cfg.vocab_size);
+    let mut out = vec![("embeddings.word_embeddings.weight".to_string(), vec![v, d])];
+    for i in 0..cfg.num_layers {
+        let p = format!("encoder.layer.{i}.");
+        for (name, shape) in [
+            ("attention.LayerNorm.weight", vec![d]),
+            ("attention.LayerNorm.bias", vec![d]),
+            ("attention.self.query.weight", vec![d, d]),
+            ("attention.self.query.bias", vec![d]),
+            ("attention.self.key.weight", vec![d, d]),
+            ("attention.self.key.bias", vec![d]),
+            ("attention.self.value.weight", vec![d, d]),
+            ("attention.self.value.bias", vec![d]),
+            ("attention.output.dense.weight", vec![d, d]),
+            ("attention.output.dense.bias", vec![d]),
+            ("LayerNorm.weight", vec![d]),
+            ("LayerNorm.bias", vec![d]),
+            ("intermediate.dense.weight", vec![f, d]),
+            ("intermediate.dense.bias", vec![f]),
+            ("output.dense.weight", vec![d, f]),
+            ("output.dense.bias", vec![d]),
+        ] {
+            out.push((format!("{p}{name}"), shape));
+        }
+    }
+    out.push(("encoder.emb_layer_norm_after.weight".into(), vec![d]));
+    out.push(("encoder.emb_layer_norm_after.bias".into(), vec![d]));
+    out
+}
+
+impl Weights {
+    pub fn load(path: &Path, cfg: &EsmConfig) -> Result<Self, EmbedError> {
+        let bytes = std::fs::read(path).map_err(|e| EmbedError::io(path, e))?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let st = SafeTensors::deserialize(&bytes).map_err(|e| EmbedError::WeightsFormat {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let names: Vec<String> = st.names().into_iter().map(str::to_string).collect();
+        // `EsmForMaskedLM` and our files prefix the encoder with `esm.`; a bare `EsmModel` does not.
+        let prefix = if names
+            .iter()
+            .any(|n| n == "esm.embeddings.word_embeddings.weight")
+        {
+            "esm."
+        } else {
+            ""
+        };
+        let expected = expected_tensors(cfg);
+        let mut tensors = HashMap::with_capacity(expected.len());
+        for (name, shape) in &expected {
+            let full = format!("{prefix}{name}");
+            let view = st.tensor(&full).map_err(|_| EmbedError::MissingTensor {
+                path: path.to_path_buf(),
+                name: format!("esm.{name}"),
+            })?;
+            if view.shape() != shape.as_slice() {
+                return Err(EmbedError::TensorShape {
+                    path: path.to_path_buf(),
+                    name: full,
+                    found: view.shape().to_vec(),
+                    expected: shape.clone(),
+                });
+            }
+            let data =
+                to_f32(view.dtype(), view.data()).ok_or_else(|| EmbedError::TensorDtype {
+                    path: path.to_path_buf(),
+                    name: full.clone(),
+                    dtype: view.dtype().to_string(),
+                })?;
+            tensors.insert(
+                name.clone(),
+                HostTensor {
+                    shape: shape.clone(),
+                    data,
+                },
+            );
+        }
+        let mut extra: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                let bare = n.strip_prefix(prefix).unwrap_or(n);
+                !tensors.contains_key(bare) && !is_ignorable(bare) && !is_ignorable(n)
+            })
+            .collect();
+        extra.sort();
+        if let Some(name) = extra.first() {
+            return Err(EmbedError::UnexpectedTensor {
+                path: path.to_path_buf(),
+                name: (*name).clone(),
+                layers: cfg.num_layers,
+            });
+        }
+        Ok(Weights {
+            tensors,
+            sha256,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Takes a tensor out (each is used once when building the model).
+    pub fn take(&mut self, name: &str) -> Result<HostTensor, EmbedError> {
+        self.tensors
+            .remove(name)
+            .ok_or_else(|| EmbedError::MissingTensor {
+                path: self.path.clone(),
+                name: format!("esm.{name}"),
+            })
+    }
+}
+
+fn to_f32(dtype: Dtype, bytes: &[u8]) -> Option<Vec<f32>> {
+    // safetensors stores little-endian data; chunks_exact avoids alignment assumptions.
+    let out = match dtype {
+        Dtype::F32 => bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        Dtype::F64 => bytes
+            .chunks_exact(8)
+            .map(|c| {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(c);
+                f64::from_le_bytes(b) as f32
+            })
+            .collect(),
+        Dtype::F16 => bytes
+            .chunks_exact(2)
+            .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        Dtype::BF16 => bytes
+            .chunks_exact(2)
+            .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        _ => return None,
+    };
+    Some(out)
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
