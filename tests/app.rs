@@ -163,3 +163,94 @@ fn export_png_writes_the_rendered_view() {
     assert!(text.starts_with(nesbind::labels::CSV_HEADER));
     assert!(text.lines().count() > 5);
 }
+
+#[test]
+fn train_on_open_complexes_then_predict_into_the_table() {
+    let mut h = harness(vec![
+        bundled("3NBY_groove_excerpt.pdb"),
+        bundled("3NBZ_groove_excerpt.pdb"),
+        bundled("5DIF_groove_excerpt.pdb"),
+    ]);
+    wait_idle(&mut h);
+    {
+        let s = &mut h.state_mut().state.train;
+        // The tiny random ESM-2 fixture keeps this fast on the CPU; the pipeline is the real one.
+        s.esm_dir = Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/models/esm2_tiny_random"),
+        );
+        s.epochs = 3;
+        s.hidden = 8;
+        s.layers = 1;
+        s.validation_every = 3;
+    }
+    h.state_mut().state.tab = PanelTab::Training;
+    h.run_steps(2);
+    h.get_by_label("Train").click();
+    h.run_steps(1);
+    assert!(h.state().is_busy(), "Train started no job");
+    wait_idle(&mut h);
+    let app = h.state();
+    assert!(
+        app.model.is_some(),
+        "training produced no model: {:?}",
+        app.log.last()
+    );
+    assert_eq!(app.history.len(), 3, "one loss point per epoch");
+    assert!(app.history.iter().all(|r| r.train_loss.is_finite()));
+    assert!(
+        app.history.iter().any(|r| r.val_loss.is_some()),
+        "validation peptide was used"
+    );
+    h.get_by_label("3 epochs recorded");
+
+    h.state_mut().state.tab = PanelTab::Predict;
+    h.run_steps(2);
+    h.get_by_label("Predict active peptide").click();
+    h.run_steps(1);
+    wait_idle(&mut h);
+    let doc = h.state().active_document().unwrap();
+    let pred = doc
+        .prediction
+        .as_ref()
+        .expect("the active peptide has a prediction");
+    let predicted = pred.probabilities.iter().flatten().count();
+    assert_eq!(predicted, doc.labels.len());
+    assert!(
+        pred.probabilities
+            .iter()
+            .flatten()
+            .all(|p| (0.0..=1.0).contains(p))
+    );
+
+    // The table shows the predicted column, and the probability colouring uses it.
+    h.state_mut().state.tab = PanelTab::Labels;
+    h.run_steps(2);
+    h.get_by_label("Predicted");
+    let before = h.render().expect("render");
+    h.state_mut().set_colour_mode(ColourMode::Probability);
+    h.run_steps(3);
+    let after = h.render().expect("render");
+    assert!(
+        before
+            .pixels()
+            .zip(after.pixels())
+            .filter(|(a, b)| a != b)
+            .count()
+            > 100
+    );
+
+    // A typed sequence.
+    h.state_mut().state.tab = PanelTab::Predict;
+    h.state_mut().typed_sequence = "LQKKLEELELD".into();
+    h.run_steps(2);
+    h.get_by_label("Predict sequence").click();
+    h.run_steps(1);
+    wait_idle(&mut h);
+    let typed = h
+        .state()
+        .typed_prediction
+        .as_ref()
+        .expect("typed prediction");
+    assert_eq!(typed.probabilities.len(), 11);
+}

@@ -9,6 +9,7 @@ pub mod molecule_scene;
 mod nesbind_app;
 mod panels;
 pub mod state;
+pub mod training;
 
 use std::path::PathBuf;
 

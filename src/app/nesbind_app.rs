@@ -17,6 +17,11 @@ use super::jobs::{Job, Outcome};
 use super::log::Log;
 use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, peptide_focus};
 use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
+use super::training::{
+    SequencePrediction, SharedModel, TrainedModel, peptides_from_documents, predict_sequences,
+    prediction_for_document, train_job,
+};
+use crate::train::EpochReport;
 
 /// How the app starts.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +71,16 @@ pub struct NesbindApp {
     /// Files the running load job is reading (kept for the session if the app closes meanwhile).
     pub(crate) pending_files: Vec<OpenedFile>,
     pub(crate) label_job: Option<Job<Vec<Vec<ResidueLabel>>>>,
+    pub(crate) train_job: Option<Job<TrainedModel>>,
+    pub(crate) epoch_rx: Option<Receiver<EpochReport>>,
+    /// Epoch reports of the running or last training, for the plots.
+    pub history: Vec<EpochReport>,
+    /// The last trained model (used by Predict).
+    pub model: Option<SharedModel>,
+    pub(crate) predict_job: Option<Job<(Option<usize>, Vec<SequencePrediction>)>>,
+    /// The Predict panel's sequence box and its last result.
+    pub typed_sequence: String,
+    pub typed_prediction: Option<SequencePrediction>,
     pub(crate) dialog: Option<Receiver<DialogResult>>,
     pub(crate) screenshot: Option<ScreenshotTask>,
     /// Last size of the 3D view in physical pixels.
@@ -144,6 +159,13 @@ impl NesbindApp {
             load_job: None,
             pending_files: Vec::new(),
             label_job: None,
+            train_job: None,
+            epoch_rx: None,
+            history: Vec::new(),
+            model: None,
+            predict_job: None,
+            typed_sequence: String::new(),
+            typed_prediction: None,
             dialog: None,
             screenshot: options.screenshot.map(|path| ScreenshotTask {
                 path,
@@ -340,7 +362,73 @@ impl NesbindApp {
 
     /// True while files load or labels are computed.
     pub fn is_busy(&self) -> bool {
-        self.load_job.is_some() || self.label_job.is_some()
+        self.load_job.is_some()
+            || self.label_job.is_some()
+            || self.train_job.is_some()
+            || self.predict_job.is_some()
+    }
+
+    /// Trains a tagger on the labelled peptides of the open complexes, in the background.
+    pub fn start_training(&mut self) {
+        if self.train_job.is_some() {
+            return;
+        }
+        let peptides = peptides_from_documents(&self.docs);
+        let settings = self.state.train.clone();
+        let (tx, rx) = channel();
+        self.history.clear();
+        self.epoch_rx = Some(rx);
+        self.log
+            .info(format!("training on {} labelled peptides", peptides.len()));
+        self.train_job = Some(Job::spawn(&self.ctx, "Training", move |jc| {
+            train_job(peptides, settings, tx, jc)
+        }));
+    }
+
+    pub fn cancel_training(&mut self) {
+        if let Some(job) = &self.train_job {
+            job.cancel();
+        }
+    }
+
+    /// Predicts the active complex's peptide (`None`) or a typed sequence with the trained model.
+    pub fn start_prediction(&mut self, sequence: Option<String>) {
+        if self.predict_job.is_some() {
+            return;
+        }
+        let Some(model) = self.model.clone() else {
+            self.log
+                .warn("no trained model yet: train one in the Training panel");
+            return;
+        };
+        let (target, seq) = match sequence {
+            Some(s) => {
+                let s: String = s
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_uppercase();
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphabetic()) {
+                    self.log
+                        .error(format!("'{s}' is not a one-letter amino-acid sequence"));
+                    return;
+                }
+                (None, s)
+            }
+            None => {
+                let Some(doc) = self.active_document().filter(|d| !d.labels.is_empty()) else {
+                    self.log.warn("no labelled peptide in the active file");
+                    return;
+                };
+                (
+                    self.state.active,
+                    doc.labels.iter().map(|l| l.code).collect(),
+                )
+            }
+        };
+        self.predict_job = Some(Job::spawn(&self.ctx, "Predicting", move |jc| {
+            Ok((target, predict_sequences(&model, &[seq], jc)?))
+        }));
     }
 
     pub fn set_colour_mode(&mut self, mode: ColourMode) {
@@ -589,6 +677,53 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("labelling cancelled"),
             }
         }
+        if let Some(rx) = &self.epoch_rx {
+            self.history.extend(rx.try_iter());
+        }
+        if let Some(job) = &mut self.train_job
+            && let Some(outcome) = job.poll()
+        {
+            self.train_job = None;
+            match outcome {
+                Outcome::Done(model) => {
+                    let last = model
+                        .history
+                        .last()
+                        .map(|r| r.train_loss)
+                        .unwrap_or(f32::NAN);
+                    self.log.info(format!(
+                        "training finished ({:?}) after {} epochs on {} peptides, best epoch {}, last loss {last:.4} ({})",
+                        model.stop,
+                        model.history.len(),
+                        model.peptides,
+                        model.best_epoch,
+                        model.device_name
+                    ));
+                    self.history = model.history.clone();
+                    self.model = Some(std::sync::Arc::new(model));
+                }
+                Outcome::Failed(e) => self.log.error(format!("training failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("training cancelled"),
+            }
+        }
+        if let Some(job) = &mut self.predict_job
+            && let Some(outcome) = job.poll()
+        {
+            self.predict_job = None;
+            match outcome {
+                Outcome::Done((Some(doc_index), preds)) => {
+                    if let (Some(doc), Some(p)) = (self.docs.get_mut(doc_index), preds.first()) {
+                        doc.prediction =
+                            prediction_for_document(doc, p, "BiLSTM (trained in this session)");
+                        self.log.info(format!("predicted {}", doc.name()));
+                        self.scene_dirty = true;
+                    }
+                }
+                Outcome::Done((None, preds)) => self.typed_prediction = preds.into_iter().next(),
+                Outcome::Failed(e) => self.log.error(format!("prediction failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("prediction cancelled"),
+            }
+        }
         if let Some(rx) = &self.dialog
             && let Ok(result) = rx.try_recv()
         {
@@ -711,6 +846,8 @@ impl eframe::App for NesbindApp {
                 match self.state.tab {
                     PanelTab::Files => self.files_panel(ui),
                     PanelTab::Labels => self.labels_panel(ui),
+                    PanelTab::Training => self.training_panel(ui),
+                    PanelTab::Predict => self.predict_panel(ui),
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| self.view_panel(ui));

@@ -52,15 +52,24 @@ pub enum PanelTab {
     #[default]
     Files,
     Labels,
+    Training,
+    Predict,
 }
 
 impl PanelTab {
-    pub const ALL: [PanelTab; 2] = [PanelTab::Files, PanelTab::Labels];
+    pub const ALL: [PanelTab; 4] = [
+        PanelTab::Files,
+        PanelTab::Labels,
+        PanelTab::Training,
+        PanelTab::Predict,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             PanelTab::Files => "Files",
             PanelTab::Labels => "Labelling",
+            PanelTab::Training => "Training",
+            PanelTab::Predict => "Predict",
         }
     }
 }
@@ -131,6 +140,7 @@ pub struct AppState {
     pub camera: Option<CameraState>,
     pub display: DisplaySettings,
     pub labels: LabelPanelSettings,
+    pub train: super::training::TrainSettings,
     pub tab: PanelTab,
     pub show_log: bool,
     /// Folder of the last Open… / Export….
@@ -145,6 +155,7 @@ impl Default for AppState {
             camera: None,
             display: DisplaySettings::default(),
             labels: LabelPanelSettings::default(),
+            train: super::training::TrainSettings::default(),
             tab: PanelTab::Files,
             show_log: true,
             last_dir: None,

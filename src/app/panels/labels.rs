@@ -152,7 +152,7 @@ impl NesbindApp {
                             let r = ResidueRef::new(active, peptide, l.residue_index);
                             let c = peptide_colour(doc, l.residue_index, l.code, mode);
                             // Hover in the view or the strip lights the row too.
-                    let selected = self.selected == Some(r) || self.hovered == Some(r);
+                            let selected = self.selected == Some(r) || self.hovered == Some(r);
                             let name = format!(
                                 "{}{}{}",
                                 l.resname,

@@ -51,6 +51,8 @@ impl NesbindApp {
                     let jobs = [
                         self.load_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.label_job.as_ref().map(|j| (&j.title, &j.progress)),
+                        self.train_job.as_ref().map(|j| (&j.title, &j.progress)),
+                        self.predict_job.as_ref().map(|j| (&j.title, &j.progress)),
                     ];
                     let mut any = false;
                     for (title, progress) in jobs.into_iter().flatten() {

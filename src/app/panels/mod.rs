@@ -3,4 +3,5 @@
 mod files;
 mod labels;
 mod log;
+mod training;
 mod view;

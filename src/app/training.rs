@@ -1,0 +1,289 @@
+//! Training and prediction from the window: the labelled peptides of the open complexes are embedded with
+//! ESM-2, a BiLSTM tagger is trained on them (epoch reports stream to the plots), and the trained model
+//! predicts the active complex's peptide or a typed sequence. Runs in background jobs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+
+use anyhow::Context as _;
+use serde::{Deserialize, Serialize};
+
+use crate::compute::{DeviceChoice, select_device};
+use crate::embed::{Embedder, EsmModel};
+use crate::structure::Pocket;
+use crate::train::batch::Sample;
+use crate::train::predict::run_model;
+use crate::train::trainer::TrainData;
+use crate::train::{BiLstmTagger, EpochReport, StopReason, TrainConfig, train};
+
+use super::document::{Document, Prediction};
+use super::jobs::JobContext;
+
+/// What the Training panel lets the user choose; persisted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainSettings {
+    /// ESM-2 model folder; `None` = the bundled model.
+    pub esm_dir: Option<PathBuf>,
+    pub device: DeviceChoice,
+    pub epochs: usize,
+    pub hidden: usize,
+    pub layers: usize,
+    pub learning_rate: f64,
+    pub batch_size: usize,
+    /// Every n-th peptide goes to validation (0 = none).
+    pub validation_every: usize,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        let t = TrainConfig::default();
+        Self {
+            esm_dir: None,
+            device: DeviceChoice::Cpu,
+            epochs: 30,
+            hidden: t.hidden,
+            layers: t.layers,
+            learning_rate: t.learning_rate,
+            batch_size: 8,
+            validation_every: 4,
+        }
+    }
+}
+
+/// One labelled peptide taken from an open complex.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingPeptide {
+    pub name: String,
+    pub sequence: String,
+    pub binding: Vec<bool>,
+    /// 0 = no pocket, 1..=5 = Φ0..Φ4 (the tagger's classes).
+    pub pocket: Vec<usize>,
+}
+
+/// The labelled peptides of every open complex (structure labels).
+pub fn peptides_from_documents(docs: &[Document]) -> Vec<TrainingPeptide> {
+    docs.iter()
+        .filter(|d| d.complex().is_some() && !d.labels.is_empty())
+        .map(|d| TrainingPeptide {
+            name: d.name(),
+            sequence: d.labels.iter().map(|l| l.code).collect(),
+            binding: d.labels.iter().map(|l| l.binding).collect(),
+            pocket: d
+                .labels
+                .iter()
+                .map(|l| l.pocket.map_or(0, |p| p.index() + 1))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A trained tagger with the ESM-2 model that feeds it, ready to predict.
+pub struct TrainedModel {
+    pub tagger: BiLstmTagger,
+    pub dim: usize,
+    pub embedder: Embedder,
+    pub layer: usize,
+    pub device: burn::tensor::Device,
+    pub device_name: String,
+    pub history: Vec<EpochReport>,
+    pub best_epoch: usize,
+    pub stop: StopReason,
+    pub peptides: usize,
+}
+
+fn esm_dir(settings: &TrainSettings) -> anyhow::Result<PathBuf> {
+    match &settings.esm_dir {
+        Some(d) => Ok(d.clone()),
+        None => crate::embed::default_model_dir().context("finding the bundled ESM-2 model"),
+    }
+}
+
+/// Embeds peptides with the final layer, reporting progress and honouring cancel.
+fn embed(
+    embedder: &Embedder,
+    layer: usize,
+    sequences: &[String],
+    jc: &JobContext,
+) -> anyhow::Result<Vec<Vec<Vec<f32>>>> {
+    let cancel = jc.cancel_flag();
+    let mut progress = |done: usize, total: usize| {
+        jc.progress(
+            Some(done as f32 / total.max(1) as f32 * 0.3),
+            format!("embedding {done}/{total} peptides"),
+        );
+        !cancel.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let out = embedder
+        .embed(sequences, Some(layer), &mut progress)
+        .context("embedding the peptides with ESM-2")?;
+    jc.check()?;
+    Ok(out
+        .into_iter()
+        .map(|e| e.rows().map(<[f32]>::to_vec).collect())
+        .collect())
+}
+
+/// Embeds and trains; epoch reports go to `reports` as they happen.
+pub fn train_job(
+    peptides: Vec<TrainingPeptide>,
+    settings: TrainSettings,
+    reports: Sender<EpochReport>,
+    jc: &JobContext,
+) -> anyhow::Result<TrainedModel> {
+    if peptides.is_empty() {
+        anyhow::bail!("no labelled peptides: open CRM1–NES complexes first");
+    }
+    let dev = select_device(settings.device)?;
+    let dir = esm_dir(&settings)?;
+    jc.progress(Some(0.0), format!("loading ESM-2 from {}", dir.display()));
+    let model = EsmModel::load(&dir, &dev.device)
+        .with_context(|| format!("loading ESM-2 from {}", dir.display()))?;
+    let embedder = Embedder::new(model, settings.batch_size.max(1));
+    let layer = embedder.resolve_layer(None)?;
+    let sequences: Vec<String> = peptides.iter().map(|p| p.sequence.clone()).collect();
+    let features = embed(&embedder, layer, &sequences, jc)?;
+    let dim = embedder.model().hidden_size();
+
+    let mut train_set = Vec::new();
+    let mut validation = Vec::new();
+    for (i, (p, f)) in peptides.iter().zip(&features).enumerate() {
+        let sample = Sample {
+            id: &p.name,
+            features: f,
+            binding: &p.binding,
+            pocket: &p.pocket,
+        };
+        // Keep at least one training peptide even with very few complexes open.
+        let to_validation = settings.validation_every > 0
+            && i % settings.validation_every == settings.validation_every - 1;
+        if to_validation {
+            validation.push(sample)
+        } else {
+            train_set.push(sample)
+        }
+    }
+    let config = TrainConfig {
+        epochs: settings.epochs,
+        batch_size: settings.batch_size,
+        learning_rate: settings.learning_rate,
+        hidden: settings.hidden,
+        layers: settings.layers,
+        ..TrainConfig::default()
+    };
+    let epochs = config.epochs.max(1);
+    let data = TrainData {
+        dim,
+        train: train_set,
+        validation,
+    };
+    let mut on_epoch = |r: &EpochReport| {
+        jc.progress(
+            Some(0.3 + 0.7 * r.epoch as f32 / epochs as f32),
+            format!("epoch {}/{}: loss {:.4}", r.epoch, r.epochs, r.train_loss),
+        );
+        reports.send(r.clone()).ok();
+    };
+    let outcome = train(
+        &data,
+        &config,
+        &dev.device,
+        &mut on_epoch,
+        &jc.cancel_flag(),
+    )?;
+    Ok(TrainedModel {
+        tagger: outcome.model,
+        dim,
+        embedder,
+        layer,
+        device: dev.device.clone().without_autodiff(),
+        device_name: dev.description,
+        history: outcome.history,
+        best_epoch: outcome.best_epoch,
+        stop: outcome.stop,
+        peptides: peptides.len(),
+    })
+}
+
+/// Per-residue output for one sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequencePrediction {
+    pub sequence: String,
+    pub probabilities: Vec<f32>,
+    pub pockets: Vec<Option<Pocket>>,
+}
+
+/// Runs the trained model on sequences (one-letter codes).
+pub fn predict_sequences(
+    model: &TrainedModel,
+    sequences: &[String],
+    jc: &JobContext,
+) -> anyhow::Result<Vec<SequencePrediction>> {
+    let features = embed(&model.embedder, model.layer, sequences, jc)?;
+    let dummy: Vec<(Vec<bool>, Vec<usize>)> = sequences
+        .iter()
+        .map(|s| (vec![false; s.chars().count()], vec![0; s.chars().count()]))
+        .collect();
+    let samples: Vec<Sample> = sequences
+        .iter()
+        .zip(&features)
+        .zip(&dummy)
+        .map(|((s, f), (b, p))| Sample {
+            id: s,
+            features: f,
+            binding: b,
+            pocket: p,
+        })
+        .collect();
+    let outputs = run_model(&model.tagger, &samples, model.dim, 8, &model.device)?;
+    Ok(sequences
+        .iter()
+        .zip(outputs)
+        .map(|(s, out)| SequencePrediction {
+            sequence: s.clone(),
+            pockets: out
+                .pocket_argmax()
+                .into_iter()
+                .map(|c| c.checked_sub(1).and_then(Pocket::from_index))
+                .collect(),
+            probabilities: out.binding,
+        })
+        .collect())
+}
+
+/// The prediction for a document's peptide, laid out like the peptide chain's residues.
+pub fn prediction_for_document(
+    doc: &Document,
+    p: &SequencePrediction,
+    model_name: &str,
+) -> Option<Prediction> {
+    let n = doc.complex()?.peptide_chain().residues.len();
+    let mut probabilities = vec![None; n];
+    let mut pockets = vec![None; n];
+    for (k, label) in doc.labels.iter().enumerate() {
+        if let (Some(slot), Some(prob)) = (
+            probabilities.get_mut(label.residue_index),
+            p.probabilities.get(k),
+        ) {
+            *slot = Some(*prob);
+        }
+        if let (Some(slot), Some(pocket)) = (pockets.get_mut(label.residue_index), p.pockets.get(k))
+        {
+            // Only residues predicted to bind are given a pocket colour.
+            *slot = if p.probabilities.get(k).is_some_and(|&q| q >= 0.5) {
+                *pocket
+            } else {
+                None
+            };
+        }
+    }
+    Some(Prediction {
+        probabilities,
+        pockets,
+        model: model_name.to_string(),
+    })
+}
+
+/// Shared handle: the model is read by prediction jobs while the UI keeps it.
+pub type SharedModel = Arc<TrainedModel>;
