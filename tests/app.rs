@@ -203,6 +203,11 @@ fn train_on_open_complexes_then_predict_into_the_table() {
         "validation peptide was used"
     );
     h.get_by_label("3 epochs recorded");
+    // On finish: ROC / PR curves and the pocket confusion matrix of the final model.
+    let eval = &h.state().model.as_ref().unwrap().evaluation;
+    assert!(eval.residues > 0 && eval.roc.x.len() >= 2);
+    assert_eq!(eval.pocket.confusion.iter().flatten().sum::<usize>(), eval.residues);
+    h.get_by_label_contains("Pocket confusion");
 
     h.state_mut().state.tab = PanelTab::Predict;
     h.run_steps(2);

@@ -834,8 +834,9 @@ impl eframe::App for NesbindApp {
         }
         egui::Panel::left("nesbind side panel")
             .resizable(true)
-            .default_size(360.0)
+            .default_size(370.0)
             .min_size(260.0)
+            .max_size(520.0)
             .show(ui, |ui| {
                 ui.horizontal_wrapped(|ui| {
                     for tab in PanelTab::ALL {
@@ -846,8 +847,12 @@ impl eframe::App for NesbindApp {
                 match self.state.tab {
                     PanelTab::Files => self.files_panel(ui),
                     PanelTab::Labels => self.labels_panel(ui),
-                    PanelTab::Training => self.training_panel(ui),
-                    PanelTab::Predict => self.predict_panel(ui),
+                    PanelTab::Training => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.training_panel(ui));
+                    }
+                    PanelTab::Predict => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.predict_panel(ui));
+                    }
                 }
             });
         egui::CentralPanel::default().show(ui, |ui| self.view_panel(ui));

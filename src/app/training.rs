@@ -13,6 +13,9 @@ use crate::compute::{DeviceChoice, select_device};
 use crate::embed::{Embedder, EsmModel};
 use crate::structure::Pocket;
 use crate::train::batch::Sample;
+use crate::train::metrics::{
+    Curve, PocketMetrics, pocket_metrics, pr_auc, pr_curve, roc_auc, roc_curve,
+};
 use crate::train::predict::run_model;
 use crate::train::trainer::TrainData;
 use crate::train::{BiLstmTagger, EpochReport, StopReason, TrainConfig, train};
@@ -91,6 +94,49 @@ pub struct TrainedModel {
     pub best_epoch: usize,
     pub stop: StopReason,
     pub peptides: usize,
+    /// ROC, PR and pocket confusion of the finished model on the validation peptides (or, without any,
+    /// the training peptides — said so in `set`).
+    pub evaluation: Evaluation,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evaluation {
+    pub set: String,
+    pub residues: usize,
+    pub roc: Curve,
+    pub pr: Curve,
+    pub roc_auc: Option<f64>,
+    pub pr_auc: Option<f64>,
+    pub pocket: PocketMetrics,
+}
+
+fn evaluate(
+    tagger: &BiLstmTagger,
+    samples: &[Sample],
+    set: &str,
+    dim: usize,
+    device: &burn::tensor::Device,
+) -> anyhow::Result<Evaluation> {
+    let outputs = run_model(tagger, samples, dim, 8, device)?;
+    let mut scores = Vec::new();
+    let mut truth = Vec::new();
+    let mut predicted_pocket = Vec::new();
+    let mut true_pocket = Vec::new();
+    for (s, out) in samples.iter().zip(&outputs) {
+        scores.extend_from_slice(&out.binding);
+        truth.extend_from_slice(s.binding);
+        predicted_pocket.extend(out.pocket_argmax());
+        true_pocket.extend_from_slice(s.pocket);
+    }
+    Ok(Evaluation {
+        set: set.to_string(),
+        residues: scores.len(),
+        roc: roc_curve(&scores, &truth),
+        pr: pr_curve(&scores, &truth),
+        roc_auc: roc_auc(&scores, &truth),
+        pr_auc: pr_auc(&scores, &truth),
+        pocket: pocket_metrics(&predicted_pocket, &true_pocket),
+    })
 }
 
 fn esm_dir(settings: &TrainSettings) -> anyhow::Result<PathBuf> {
@@ -192,17 +238,25 @@ pub fn train_job(
         &mut on_epoch,
         &jc.cancel_flag(),
     )?;
+    let plain = dev.device.clone().without_autodiff();
+    let (set, samples) = if data.validation.is_empty() {
+        ("training peptides (no validation split)", &data.train)
+    } else {
+        ("validation peptides", &data.validation)
+    };
+    let evaluation = evaluate(&outcome.model, samples, set, dim, &plain)?;
     Ok(TrainedModel {
         tagger: outcome.model,
         dim,
         embedder,
         layer,
-        device: dev.device.clone().without_autodiff(),
+        device: plain,
         device_name: dev.description,
         history: outcome.history,
         best_epoch: outcome.best_epoch,
         stop: outcome.stop,
         peptides: peptides.len(),
+        evaluation,
     })
 }
 

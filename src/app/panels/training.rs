@@ -7,6 +7,7 @@ use crate::app::nesbind_app::NesbindApp;
 use crate::app::training::peptides_from_documents;
 use crate::compute::DeviceChoice;
 use crate::render::colour;
+use crate::train::metrics::{POCKET_CLASSES, pocket_class_name};
 
 use super::labels::{colour32, text_on};
 
@@ -102,6 +103,10 @@ impl NesbindApp {
         }
         ui.separator();
         self.training_plots(ui);
+        if let Some(m) = &self.model {
+            ui.separator();
+            evaluation_ui(ui, &m.evaluation);
+        }
     }
 
     fn training_plots(&self, ui: &mut egui::Ui) {
@@ -177,7 +182,7 @@ impl NesbindApp {
         ui.separator();
         ui.horizontal(|ui| {
             let label = ui.label("Sequence");
-            ui.add(egui::TextEdit::singleline(&mut self.typed_sequence).desired_width(180.0))
+            ui.add(egui::TextEdit::singleline(&mut self.typed_sequence).desired_width(140.0))
                 .labelled_by(label.id);
             if ui
                 .add_enabled(!busy, egui::Button::new("Predict sequence"))
@@ -214,4 +219,90 @@ impl NesbindApp {
                 });
         }
     }
+}
+
+/// ROC and PR curves and the pocket confusion matrix of the finished model.
+fn evaluation_ui(ui: &mut egui::Ui, e: &crate::app::training::Evaluation) {
+    let fmt = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    ui.strong(format!(
+        "Final model on {} ({} residues)",
+        e.set, e.residues
+    ));
+    ui.label(format!(
+        "ROC AUC {} · PR AUC {}",
+        fmt(e.roc_auc),
+        fmt(e.pr_auc)
+    ));
+    let points = |c: &crate::train::metrics::Curve| -> Vec<[f64; 2]> {
+        c.x.iter().zip(&c.y).map(|(x, y)| [*x, *y]).collect()
+    };
+    let (roc, pr) = (points(&e.roc), points(&e.pr));
+    ui.columns(2, |cols| {
+        cols[0].label("ROC");
+        Plot::new("roc plot")
+            .height(130.0)
+            .data_aspect(1.0)
+            .include_x(0.0)
+            .include_x(1.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .x_axis_label("FPR")
+            .allow_scroll(false)
+            .show(&mut cols[0], |plot| {
+                plot.line(Line::new(
+                    "chance",
+                    PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
+                ));
+                plot.line(Line::new("ROC", PlotPoints::from(roc)));
+            });
+        cols[1].label("Precision–recall");
+        Plot::new("pr plot")
+            .height(130.0)
+            .data_aspect(1.0)
+            .include_x(0.0)
+            .include_x(1.0)
+            .include_y(0.0)
+            .include_y(1.0)
+            .x_axis_label("recall")
+            .allow_scroll(false)
+            .show(&mut cols[1], |plot| {
+                plot.line(Line::new("PR", PlotPoints::from(pr)));
+            });
+    });
+    ui.label(format!(
+        "Pocket confusion (rows: label, columns: prediction) · accuracy {:.3}",
+        e.pocket.accuracy
+    ));
+    let max = e
+        .pocket
+        .confusion
+        .iter()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    egui::Grid::new("pocket confusion")
+        .spacing([2.0, 2.0])
+        .show(ui, |ui| {
+            ui.label("");
+            for k in 0..POCKET_CLASSES {
+                ui.strong(pocket_class_name(k));
+            }
+            ui.end_row();
+            for (t, row) in e.pocket.confusion.iter().enumerate() {
+                ui.strong(pocket_class_name(t));
+                for &n in row {
+                    let shade = colour::viridis(n as f32 / max as f32);
+                    let cell = if n == 0 { colour::BACKGROUND } else { shade };
+                    ui.label(
+                        egui::RichText::new(format!("{n:>3}"))
+                            .monospace()
+                            .color(text_on(cell))
+                            .background_color(colour32(cell)),
+                    );
+                }
+                ui.end_row();
+            }
+        });
 }
