@@ -184,6 +184,22 @@ fn train_on_open_complexes_then_predict_into_the_table() {
         s.layers = 1;
         s.validation_every = 3;
     }
+    // Embedding panel: embed the three open peptides with the chosen model.
+    h.state_mut().state.tab = PanelTab::Embedding;
+    h.run_steps(2);
+    h.get_by_label("Embed").click();
+    h.run_steps(1);
+    wait_idle(&mut h);
+    let summary = h.state().embedding.clone().expect("embedding summary");
+    assert_eq!(summary.peptides.len(), 3);
+    assert!(
+        summary.dim > 0
+            && summary
+                .peptides
+                .iter()
+                .all(|(_, n, norm)| *n > 0 && norm.is_finite())
+    );
+
     h.state_mut().state.tab = PanelTab::Training;
     h.run_steps(2);
     h.get_by_label("Train").click();
@@ -206,7 +222,10 @@ fn train_on_open_complexes_then_predict_into_the_table() {
     // On finish: ROC / PR curves and the pocket confusion matrix of the final model.
     let eval = &h.state().model.as_ref().unwrap().evaluation;
     assert!(eval.residues > 0 && eval.roc.x.len() >= 2);
-    assert_eq!(eval.pocket.confusion.iter().flatten().sum::<usize>(), eval.residues);
+    assert_eq!(
+        eval.pocket.confusion.iter().flatten().sum::<usize>(),
+        eval.residues
+    );
     h.get_by_label_contains("Pocket confusion");
 
     h.state_mut().state.tab = PanelTab::Predict;
@@ -258,4 +277,46 @@ fn train_on_open_complexes_then_predict_into_the_table() {
         .as_ref()
         .expect("typed prediction");
     assert_eq!(typed.probabilities.len(), 11);
+}
+
+/// Embedding and training on the window's own wgpu device (shared with burn). Slow on lavapipe (kernel
+/// compilation and autotuning), so not in the default run: `cargo test --test app -- --ignored`.
+#[test]
+#[ignore]
+fn trains_on_the_gpu_shared_with_the_view() {
+    let mut h = harness(vec![
+        bundled("3NBY_groove_excerpt.pdb"),
+        bundled("3NBZ_groove_excerpt.pdb"),
+    ]);
+    wait_idle(&mut h);
+    {
+        let s = &mut h.state_mut().state.train;
+        s.esm_dir = Some(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/models/esm2_tiny_random"),
+        );
+        s.device = nesbind::compute::DeviceChoice::Gpu;
+        s.epochs = 2;
+        s.hidden = 8;
+        s.layers = 1;
+        s.validation_every = 0;
+    }
+    let deadline = Instant::now() + Duration::from_secs(900);
+    h.state_mut().start_training();
+    while h.state().is_busy() {
+        assert!(Instant::now() < deadline, "GPU training did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    let app = h.state();
+    let model = app
+        .model
+        .as_ref()
+        .unwrap_or_else(|| panic!("no model: {:?}", app.log.last()));
+    assert!(
+        model.device_name.contains("GPU shared with the view"),
+        "{}",
+        model.device_name
+    );
+    assert_eq!(model.history.len(), 2);
 }

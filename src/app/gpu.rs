@@ -28,3 +28,20 @@ pub fn wgpu_setup() -> egui_wgpu::WgpuSetup {
 pub fn describe_adapter(info: &wgpu::AdapterInfo) -> String {
     format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
 }
+
+/// Registers the window's wgpu device with burn, so that embedding and training run on the GPU that draws
+/// the view (one device, no copies between two). Call once; clone the returned device.
+pub fn shared_burn_device(rs: &egui_wgpu::RenderState) -> Result<burn::tensor::Device, String> {
+    let info = rs.adapter.get_info();
+    let setup = burn::tensor::wgpu::WgpuSetup {
+        instance: rs.instance.clone(),
+        adapter: rs.adapter.clone(),
+        device: rs.device.clone(),
+        queue: rs.queue.clone(),
+        backend: info.backend,
+    };
+    burn::tensor::Device::wgpu_options()
+        .setup(setup)
+        .init()
+        .map_err(|e| format!("sharing the window's GPU ({}) with burn: {e}", info.name))
+}

@@ -18,8 +18,8 @@ use super::log::Log;
 use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, peptide_focus};
 use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
 use super::training::{
-    SequencePrediction, SharedModel, TrainedModel, peptides_from_documents, predict_sequences,
-    prediction_for_document, train_job,
+    EmbeddingSummary, SequencePrediction, SharedModel, TrainedModel, embed_job,
+    peptides_from_documents, predict_sequences, prediction_for_document, train_job,
 };
 use crate::train::EpochReport;
 
@@ -72,6 +72,8 @@ pub struct NesbindApp {
     pub(crate) pending_files: Vec<OpenedFile>,
     pub(crate) label_job: Option<Job<Vec<Vec<ResidueLabel>>>>,
     pub(crate) train_job: Option<Job<TrainedModel>>,
+    pub(crate) embed_job: Option<Job<EmbeddingSummary>>,
+    pub embedding: Option<EmbeddingSummary>,
     pub(crate) epoch_rx: Option<Receiver<EpochReport>>,
     /// Epoch reports of the running or last training, for the plots.
     pub history: Vec<EpochReport>,
@@ -86,6 +88,8 @@ pub struct NesbindApp {
     /// Last size of the 3D view in physical pixels.
     pub view_size_px: [u32; 2],
     pub(crate) adapter: Option<String>,
+    /// burn's view of the window's wgpu device, registered on first GPU use.
+    pub(crate) shared_gpu: Option<Result<burn::tensor::Device, String>>,
     /// The camera came from the saved session: do not re-frame when the session's files arrive.
     pub(crate) restored_camera: bool,
 }
@@ -96,6 +100,7 @@ pub(crate) enum DialogResult {
     ExportPng(PathBuf),
     ExportCsv(PathBuf),
     PocketFile(PathBuf),
+    EsmFolder(PathBuf),
 }
 
 impl NesbindApp {
@@ -160,6 +165,8 @@ impl NesbindApp {
             pending_files: Vec::new(),
             label_job: None,
             train_job: None,
+            embed_job: None,
+            embedding: None,
             epoch_rx: None,
             history: Vec::new(),
             model: None,
@@ -177,6 +184,7 @@ impl NesbindApp {
             view_size_px: [1, 1],
             adapter,
             restored_camera: camera.is_some(),
+            shared_gpu: None,
         };
         if let Some(path) = app.state.labels.pocket_file.clone() {
             app.load_pocket_file(&path);
@@ -365,7 +373,41 @@ impl NesbindApp {
         self.load_job.is_some()
             || self.label_job.is_some()
             || self.train_job.is_some()
+            || self.embed_job.is_some()
             || self.predict_job.is_some()
+    }
+
+    /// The burn device for the Training panel's choice: the window's own GPU (shared), or the CPU.
+    /// `auto` takes the GPU only when it is real hardware (a software rasteriser is slower than flex).
+    pub fn compute_device(&mut self) -> Result<crate::compute::ComputeDevice, String> {
+        use crate::compute::{ComputeDevice, DeviceChoice, cpu_device};
+        let want_gpu = match self.state.train.device {
+            DeviceChoice::Cpu => false,
+            DeviceChoice::Gpu => true,
+            DeviceChoice::Auto => self
+                .render_state
+                .as_ref()
+                .is_some_and(|rs| rs.adapter.get_info().device_type != wgpu::DeviceType::Cpu),
+        };
+        if !want_gpu {
+            return Ok(cpu_device());
+        }
+        let Some(rs) = self.render_state.as_ref() else {
+            return Err("no GPU adapter: choose CPU".into());
+        };
+        let device = self
+            .shared_gpu
+            .get_or_insert_with(|| super::gpu::shared_burn_device(rs))
+            .clone()?;
+        Ok(ComputeDevice {
+            device,
+            description: format!(
+                "GPU shared with the view: {}",
+                self.adapter.clone().unwrap_or_default()
+            ),
+            is_gpu: true,
+            note: None,
+        })
     }
 
     /// Trains a tagger on the labelled peptides of the open complexes, in the background.
@@ -373,6 +415,13 @@ impl NesbindApp {
         if self.train_job.is_some() {
             return;
         }
+        let device = match self.compute_device() {
+            Ok(d) => d,
+            Err(e) => {
+                self.log.error(e);
+                return;
+            }
+        };
         let peptides = peptides_from_documents(&self.docs);
         let settings = self.state.train.clone();
         let (tx, rx) = channel();
@@ -381,7 +430,26 @@ impl NesbindApp {
         self.log
             .info(format!("training on {} labelled peptides", peptides.len()));
         self.train_job = Some(Job::spawn(&self.ctx, "Training", move |jc| {
-            train_job(peptides, settings, tx, jc)
+            train_job(peptides, settings, device, tx, jc)
+        }));
+    }
+
+    /// Embeds the open complexes' peptides with ESM-2 (Embedding panel), in the background.
+    pub fn start_embedding(&mut self) {
+        if self.embed_job.is_some() {
+            return;
+        }
+        let device = match self.compute_device() {
+            Ok(d) => d,
+            Err(e) => {
+                self.log.error(e);
+                return;
+            }
+        };
+        let peptides = peptides_from_documents(&self.docs);
+        let settings = self.state.train.clone();
+        self.embed_job = Some(Job::spawn(&self.ctx, "Embedding", move |jc| {
+            embed_job(peptides, settings, device, jc)
         }));
     }
 
@@ -706,6 +774,27 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("training cancelled"),
             }
         }
+        if let Some(job) = &mut self.embed_job
+            && let Some(outcome) = job.poll()
+        {
+            self.embed_job = None;
+            match outcome {
+                Outcome::Done(summary) => {
+                    self.log.info(format!(
+                        "embedded {} peptides with {} (layer {}, {} dims) in {:.1} s on {}",
+                        summary.peptides.len(),
+                        summary.model,
+                        summary.layer,
+                        summary.dim,
+                        summary.seconds,
+                        summary.device
+                    ));
+                    self.embedding = Some(summary);
+                }
+                Outcome::Failed(e) => self.log.error(format!("embedding failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("embedding cancelled"),
+            }
+        }
         if let Some(job) = &mut self.predict_job
             && let Some(outcome) = job.poll()
         {
@@ -755,6 +844,11 @@ impl NesbindApp {
                 }
             }
             DialogResult::PocketFile(path) => self.load_pocket_file(&path),
+            DialogResult::EsmFolder(path) => {
+                self.log
+                    .info(format!("ESM-2 model folder: {}", path.display()));
+                self.state.train.esm_dir = Some(path);
+            }
         }
     }
 
@@ -796,6 +890,7 @@ impl NesbindApp {
                         .add_filter("Pocket definition (JSON, CSV)", &["json", "csv"])
                         .pick_file()
                         .map(DialogResult::PocketFile),
+                    DialogKind::EsmFolder => dialog.pick_folder().map(DialogResult::EsmFolder),
                 };
                 if let Some(r) = result {
                     tx.send(r).ok();
@@ -815,6 +910,7 @@ pub(crate) enum DialogKind {
     ExportPng,
     ExportCsv,
     PocketFile,
+    EsmFolder,
 }
 
 impl eframe::App for NesbindApp {
@@ -847,6 +943,9 @@ impl eframe::App for NesbindApp {
                 match self.state.tab {
                     PanelTab::Files => self.files_panel(ui),
                     PanelTab::Labels => self.labels_panel(ui),
+                    PanelTab::Embedding => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.embedding_panel(ui));
+                    }
                     PanelTab::Training => {
                         egui::ScrollArea::vertical().show(ui, |ui| self.training_panel(ui));
                     }

@@ -52,14 +52,16 @@ pub enum PanelTab {
     #[default]
     Files,
     Labels,
+    Embedding,
     Training,
     Predict,
 }
 
 impl PanelTab {
-    pub const ALL: [PanelTab; 4] = [
+    pub const ALL: [PanelTab; 5] = [
         PanelTab::Files,
         PanelTab::Labels,
+        PanelTab::Embedding,
         PanelTab::Training,
         PanelTab::Predict,
     ];
@@ -68,6 +70,7 @@ impl PanelTab {
         match self {
             PanelTab::Files => "Files",
             PanelTab::Labels => "Labelling",
+            PanelTab::Embedding => "Embedding",
             PanelTab::Training => "Training",
             PanelTab::Predict => "Predict",
         }

@@ -9,7 +9,7 @@ use std::sync::mpsc::Sender;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::compute::{DeviceChoice, select_device};
+use crate::compute::{ComputeDevice, DeviceChoice};
 use crate::embed::{Embedder, EsmModel};
 use crate::structure::Pocket;
 use crate::train::batch::Sample;
@@ -175,13 +175,13 @@ fn embed(
 pub fn train_job(
     peptides: Vec<TrainingPeptide>,
     settings: TrainSettings,
+    dev: ComputeDevice,
     reports: Sender<EpochReport>,
     jc: &JobContext,
 ) -> anyhow::Result<TrainedModel> {
     if peptides.is_empty() {
         anyhow::bail!("no labelled peptides: open CRM1–NES complexes first");
     }
-    let dev = select_device(settings.device)?;
     let dir = esm_dir(&settings)?;
     jc.progress(Some(0.0), format!("loading ESM-2 from {}", dir.display()));
     let model = EsmModel::load(&dir, &dev.device)
@@ -341,3 +341,55 @@ pub fn prediction_for_document(
 
 /// Shared handle: the model is read by prediction jobs while the UI keeps it.
 pub type SharedModel = Arc<TrainedModel>;
+
+/// What the Embedding panel shows after a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingSummary {
+    pub model: String,
+    pub layer: usize,
+    pub dim: usize,
+    pub device: String,
+    /// (peptide name, residues, mean L2 norm of the residue vectors)
+    pub peptides: Vec<(String, usize, f32)>,
+    pub seconds: f64,
+}
+
+/// Embeds the open complexes' peptides with the chosen ESM-2 model (the Embedding panel's button).
+pub fn embed_job(
+    peptides: Vec<TrainingPeptide>,
+    settings: TrainSettings,
+    dev: ComputeDevice,
+    jc: &JobContext,
+) -> anyhow::Result<EmbeddingSummary> {
+    let started = std::time::Instant::now();
+    let dir = esm_dir(&settings)?;
+    jc.progress(Some(0.0), format!("loading ESM-2 from {}", dir.display()));
+    let model = EsmModel::load(&dir, &dev.device)
+        .with_context(|| format!("loading ESM-2 from {}", dir.display()))?;
+    let embedder = Embedder::new(model, settings.batch_size.max(1));
+    let layer = embedder.resolve_layer(None)?;
+    let sequences: Vec<String> = peptides.iter().map(|p| p.sequence.clone()).collect();
+    let features = embed(&embedder, layer, &sequences, jc)?;
+    let norm = |rows: &Vec<Vec<f32>>| {
+        let n = rows.len().max(1) as f32;
+        rows.iter()
+            .map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt())
+            .sum::<f32>()
+            / n
+    };
+    Ok(EmbeddingSummary {
+        model: dir.file_name().map_or_else(
+            || dir.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        layer,
+        dim: embedder.model().hidden_size(),
+        device: dev.description,
+        peptides: peptides
+            .iter()
+            .zip(&features)
+            .map(|(p, f)| (p.name.clone(), f.len(), norm(f)))
+            .collect(),
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -52,6 +52,7 @@ impl NesbindApp {
                         self.load_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.label_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.train_job.as_ref().map(|j| (&j.title, &j.progress)),
+                        self.embed_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.predict_job.as_ref().map(|j| (&j.title, &j.progress)),
                     ];
                     let mut any = false;

@@ -3,7 +3,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use crate::app::nesbind_app::NesbindApp;
+use crate::app::nesbind_app::{DialogKind, NesbindApp};
 use crate::app::training::peptides_from_documents;
 use crate::compute::DeviceChoice;
 use crate::render::colour;
@@ -12,6 +12,78 @@ use crate::train::metrics::{POCKET_CLASSES, pocket_class_name};
 use super::labels::{colour32, text_on};
 
 impl NesbindApp {
+    /// ESM-2 model folder and device (shared with Training), and an Embed run over the open peptides.
+    pub(crate) fn embedding_panel(&mut self, ui: &mut egui::Ui) {
+        let running = self.embed_job.is_some() || self.train_job.is_some();
+        ui.add_enabled_ui(!running, |ui| {
+            egui::Grid::new("embed settings")
+                .num_columns(2)
+                .spacing([8.0, 4.0])
+                .show(ui, |ui| {
+                    ui.label("ESM-2 model");
+                    ui.horizontal(|ui| {
+                        ui.label(match &self.state.train.esm_dir {
+                            Some(d) => crate::app::document::file_label(d),
+                            None => "bundled (esm2_t6_8M)".into(),
+                        });
+                        if ui.small_button("Choose…").clicked() {
+                            self.spawn_dialog(DialogKind::EsmFolder);
+                        }
+                        if self.state.train.esm_dir.is_some()
+                            && ui.small_button("Bundled").clicked()
+                        {
+                            self.state.train.esm_dir = None;
+                        }
+                    });
+                    ui.end_row();
+                    device_row(ui, &mut self.state.train.device, self.adapter.as_deref());
+                });
+        });
+        let peptides = peptides_from_documents(&self.docs);
+        ui.label(format!(
+            "{} peptides from the open complexes",
+            peptides.len()
+        ));
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(!running && !peptides.is_empty(), egui::Button::new("Embed"))
+                .clicked()
+            {
+                self.start_embedding();
+            }
+            if let Some(job) = &self.embed_job {
+                if ui.button("Cancel").clicked() {
+                    job.cancel();
+                }
+                ui.add(
+                    egui::ProgressBar::new(job.progress.fraction.unwrap_or(0.0) / 0.3)
+                        .text(job.progress.message.clone()),
+                );
+            }
+        });
+        if let Some(e) = &self.embedding {
+            ui.separator();
+            ui.label(format!(
+                "{}: layer {}, {} dimensions, {:.2} s on {}",
+                e.model, e.layer, e.dim, e.seconds, e.device
+            ));
+            egui::Grid::new("embedding summary")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.strong("Peptide");
+                    ui.strong("Residues");
+                    ui.strong("Mean |x|");
+                    ui.end_row();
+                    for (name, n, norm) in &e.peptides {
+                        ui.label(name);
+                        ui.label(n.to_string());
+                        ui.label(format!("{norm:.2}"));
+                        ui.end_row();
+                    }
+                });
+        }
+    }
+
     pub(crate) fn training_panel(&mut self, ui: &mut egui::Ui) {
         let peptides = peptides_from_documents(&self.docs);
         let residues: usize = peptides.iter().map(|p| p.sequence.len()).sum();
@@ -305,4 +377,18 @@ fn evaluation_ui(ui: &mut egui::Ui, e: &crate::app::training::Evaluation) {
                 ui.end_row();
             }
         });
+}
+
+/// CPU / GPU / auto, with the adapter the GPU choice would use (the window's own).
+fn device_row(ui: &mut egui::Ui, device: &mut DeviceChoice, adapter: Option<&str>) {
+    ui.label("Device");
+    ui.horizontal(|ui| {
+        ui.radio_value(device, DeviceChoice::Cpu, "CPU");
+        ui.radio_value(device, DeviceChoice::Gpu, "GPU");
+        ui.radio_value(device, DeviceChoice::Auto, "auto");
+    });
+    ui.end_row();
+    ui.label("");
+    ui.weak(adapter.unwrap_or("no GPU adapter"));
+    ui.end_row();
 }
