@@ -115,6 +115,80 @@ fn switching_colouring_changes_the_view() {
     assert_eq!(h.state().state.display.colour_mode, ColourMode::Label);
 }
 
+/// Hovering a residue in the 3D view on a 2× (HiDPI) screen finds that residue: points are converted to
+/// physical pixels before picking. Clicking selects it.
+#[test]
+fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1100.0, 700.0))
+        .with_pixels_per_point(2.0)
+        .wgpu_setup(nesbind::app::gpu::wgpu_setup())
+        .build_eframe(|cc| {
+            NesbindApp::new(
+                cc,
+                AppOptions {
+                    paths: vec![bundled("3NBY_groove_excerpt.pdb")],
+                    screenshot: None,
+                    fresh: true,
+                },
+            )
+        });
+    wait_idle(&mut h);
+    h.state_mut().set_colour_mode(ColourMode::Label);
+    h.run_steps(2);
+    let app = h.state();
+    let [w, px_h] = app.view_size_px;
+    let rect = app.view_rect;
+    assert_eq!(
+        w as f32,
+        (rect.width() * 2.0).round(),
+        "the view renders at physical resolution"
+    );
+    let complex = app.active_document().unwrap().complex().unwrap();
+    let peptide = complex.peptide;
+    // The peptide residue nearest the camera is not hidden behind anything.
+    let eye = app.camera.eye();
+    let (index, ca) = complex
+        .peptide_chain()
+        .residues
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.ca().map(|a| (i, a.pos)))
+        .min_by(|a, b| a.1.distance(eye).total_cmp(&b.1.distance(eye)))
+        .unwrap();
+    let px = app
+        .camera
+        .project(ca, glam::Vec2::new(w as f32, px_h as f32))
+        .unwrap();
+    let pos = rect.min + egui::vec2(px.x / 2.0, px.y / 2.0);
+    h.hover_at(pos);
+    h.run_steps(2);
+    let hovered = h.state().hovered.expect("a residue under the cursor");
+    assert_eq!((hovered.chain, hovered.residue), (peptide, index));
+
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+        h.step();
+    }
+    h.run_steps(2);
+    let app = h.state();
+    assert_eq!(
+        app.selected.map(|r| r.residue),
+        Some(index),
+        "clicking selects the residue"
+    );
+    // The table's row and the strip follow the selection; "Focus peptide" frames the peptide.
+    let before = app.camera.target;
+    h.get_by_label("Focus peptide").click();
+    h.run_steps(2);
+    assert!(h.state().camera.target.distance(before) > 1e-3);
+}
+
 #[test]
 fn bad_file_is_reported_without_losing_the_others() {
     let dir = tempfile::tempdir().unwrap();

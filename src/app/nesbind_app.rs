@@ -85,8 +85,9 @@ pub struct NesbindApp {
     pub typed_prediction: Option<SequencePrediction>,
     pub(crate) dialog: Option<Receiver<DialogResult>>,
     pub(crate) screenshot: Option<ScreenshotTask>,
-    /// Last size of the 3D view in physical pixels.
+    /// Last size of the 3D view in physical pixels, and its rectangle in points.
     pub view_size_px: [u32; 2],
+    pub view_rect: egui::Rect,
     pub(crate) adapter: Option<String>,
     /// burn's view of the window's wgpu device, registered on first GPU use.
     pub(crate) shared_gpu: Option<Result<burn::tensor::Device, String>>,
@@ -182,6 +183,7 @@ impl NesbindApp {
                 tx,
             }),
             view_size_px: [1, 1],
+            view_rect: egui::Rect::NOTHING,
             adapter,
             restored_camera: camera.is_some(),
             shared_gpu: None,

@@ -29,6 +29,7 @@ impl NesbindApp {
             self.selected,
         );
         self.view_size_px = out.size_px;
+        self.view_rect = out.rect;
         if let Some(p) = out.double_clicked {
             self.select_residue(p.residue, true);
         } else if let Some(p) = out.clicked {
