@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_embed;
+mod bench_render;
 mod bench_train;
 mod dataset;
 mod embed;

@@ -27,6 +27,8 @@ pub enum BenchWhat {
     Embed(super::bench_embed::BenchEmbedArgs),
     /// Seconds per BiLSTM training epoch on a fixed synthetic set (compare scripts/bench_train_pytorch.py).
     Train(super::bench_train::BenchTrainArgs),
+    /// Frame time of the 3D view on a synthetic ~15k-atom complex, all atoms as ball-and-stick.
+    Render(super::bench_render::BenchRenderArgs),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -34,6 +36,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchWhat::Labels { structure, repeats } => bench_labels(structure.as_deref(), *repeats),
         BenchWhat::Embed(a) => super::bench_embed::run(a),
         BenchWhat::Train(a) => super::bench_train::run(a),
+        BenchWhat::Render(a) => super::bench_render::run(a),
     }
 }
 

@@ -37,6 +37,9 @@ pub struct View3dResources {
     blit_layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     blit_bind_group: Option<wgpu::BindGroup>,
+    /// What the offscreen image shows; an unchanged view is blitted again without re-rendering (egui
+    /// repaints for hover and panels far more often than the 3D view changes).
+    rendered: Option<(u64, ViewParams)>,
 }
 
 impl View3dResources {
@@ -115,6 +118,7 @@ impl View3dResources {
             blit_layout,
             sampler,
             blit_bind_group: None,
+            rendered: None,
         }
     }
 
@@ -202,6 +206,14 @@ impl egui_wgpu::CallbackTrait for View3dCallback {
             return Vec::new();
         };
         res.sync_scene(device, queue, &self.scene);
+        let had_target = res
+            .target
+            .as_ref()
+            .is_some_and(|t| t.size == self.params.size_px);
+        let wanted = (self.scene.generation, self.params);
+        if had_target && res.rendered == Some(wanted) {
+            return Vec::new();
+        }
         if res.ensure_target(device, self.params.size_px)
             && let Some(target) = &res.target
         {
@@ -212,6 +224,7 @@ impl egui_wgpu::CallbackTrait for View3dCallback {
                 &target.depth_view,
                 &self.params,
             );
+            res.rendered = Some(wanted);
         }
         Vec::new()
     }
