@@ -634,3 +634,46 @@ fn bundled_model_loads_and_matches_the_bundled_esm() {
             .all(|r| (0.0..=1.0).contains(&r.binding_probability))
     );
 }
+
+#[test]
+fn nes_candidates_from_ranges_with_flanks_and_fallback() {
+    // PKIα 1-based 37..=46 inside a made-up protein: flank 3 keeps the core at 3..13.
+    let full = format!("{}NSNELALKLAGLDINKTE", "M".repeat(32));
+    let c = NesCandidate::from_range("pki", "PKIA", &full, 37, 46, "LALKLAGLDI", 3);
+    assert_eq!(c.window, "SNELALKLAGLDINKT");
+    assert_eq!(c.core, 3..13);
+    // A range that does not match the full sequence falls back to the annotated peptide.
+    let d = NesCandidate::from_range("x", "X", &full, 1, 10, "LALKLAGLDI", 3);
+    assert_eq!((d.window.as_str(), d.core.clone()), ("LALKLAGLDI", 0..10));
+    let (rows, unmatched) = dataset::pattern_labels(&[c, d]);
+    assert!(unmatched.is_empty());
+    assert_eq!(rows[0].pocket[3], Some(1));
+    assert_eq!(rows[0].note, "class 1a");
+}
+
+#[test]
+fn bundled_nesdb_pattern_label_counts() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/nes/NESDB_combined_database.csv");
+    let table = nesbind::nesdb::read_nesdb(&path).expect("reads");
+    let candidates = nesbind::train::sources::nes_candidates(&table, 0);
+    assert_eq!(candidates.len(), table.nes_count());
+    let (rows, unmatched) = dataset::pattern_labels(&candidates);
+    assert_eq!(rows.len() + unmatched.len(), candidates.len());
+    // Every labelled NES has Φ1..Φ4 exactly once; most NESdb NESs fit a class.
+    for r in &rows {
+        for k in 1..=4u8 {
+            assert_eq!(
+                r.pocket.iter().filter(|p| **p == Some(k)).count(),
+                1,
+                "{}",
+                r.id
+            );
+        }
+    }
+    assert!(
+        unmatched.len() * 5 < candidates.len(),
+        "{} unmatched",
+        unmatched.len()
+    );
+}
