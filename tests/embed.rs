@@ -97,6 +97,7 @@ fn check_reference_embeddings(dir: &Path, device: &Device, tol: f32) {
         );
         assert_eq!(b.dim as u64, p["shape"][1].as_u64().unwrap(), "{name}");
         let d = max_abs_diff(&b.per_residue, &want);
+        eprintln!("{}: {name}: max |diff| vs PyTorch {d:.2e}", dir.display());
         assert!(d < tol, "{name}: batched max |diff| {d} ≥ {tol}");
         let d = max_abs_diff(&s.per_residue, &want);
         assert!(d < tol, "{name}: single max |diff| {d} ≥ {tol}");
@@ -143,6 +144,7 @@ fn tiny_model_matches_every_hidden_state() {
     for (key, got) in &checks {
         let want = matrix(&reference[key.as_str()]).concat();
         let d = max_abs_diff(got, &want);
+        eprintln!("{key}: max |diff| {d:.2e}");
         assert!(d < 1e-4, "{key}: max |diff| {d}");
     }
     // The same layers through the public layer option (residue rows only).
@@ -192,12 +194,15 @@ fn padded_batches_equal_single_runs() {
     let single = Embedder::new(EsmModel::load(&dir, &device).unwrap(), 1)
         .embed(&sequences, None, &mut no_progress())
         .unwrap();
+    let mut worst = 0.0f32;
     for (b, s) in batched.iter().zip(&single) {
         assert_eq!(b.sequence, s.sequence, "order kept");
         assert_eq!(b.residues(), s.sequence.len());
         let d = max_abs_diff(&b.per_residue, &s.per_residue);
+        worst = worst.max(d);
         assert!(d <= 1e-5, "{}: padded vs single {d}", b.sequence);
     }
+    eprintln!("padded batch vs single runs: max |diff| {worst:.2e}");
 }
 
 #[test]
@@ -425,7 +430,7 @@ fn outputs_have_the_documented_layout() {
     let tmp = tempfile::tempdir().unwrap();
 
     let json_path = tmp.path().join("out.json");
-    write_json(&json_path, &out).unwrap();
+    write_json(&json_path, &out, false).unwrap();
     let json = read_json(&json_path);
     let list = json.as_array().unwrap();
     assert_eq!(list.len(), 2);
@@ -435,6 +440,15 @@ fn outputs_have_the_documented_layout() {
     let rows = matrix(&list[1]["embedding"]);
     assert_eq!((rows.len(), rows[0].len()), (6, 64));
     assert_eq!(rows.concat(), out[1].per_residue);
+    write_json(&json_path, &out, true).unwrap();
+    let json = read_json(&json_path);
+    let mean: Vec<f32> = json[0]["mean"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect();
+    assert_eq!(mean, out[0].mean);
 
     let st_path = tmp.path().join("out.safetensors");
     write_safetensors(&st_path, &out, embedder.model().sha256()).unwrap();
@@ -478,6 +492,54 @@ fn wgpu_matches_cpu_on_the_tiny_model() {
         .unwrap();
     for (c, g) in cpu.iter().zip(&on_gpu) {
         let d = max_abs_diff(&c.per_residue, &g.per_residue);
+        eprintln!("{}: wgpu vs cpu max |diff| {d:.2e}", c.sequence);
         assert!(d < 2e-3, "{}: wgpu vs cpu max |diff| {d}", c.sequence);
     }
+}
+
+#[test]
+fn model_and_embedder_can_move_to_a_worker_thread() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<EsmModel>();
+    assert_send_sync::<Embedder>();
+    assert_send_sync::<EmbeddingCache>();
+}
+
+/// Official Hugging Face ESM-2 folders have `vocab.txt` instead of `tokenizer.json`, `lm_head.*`
+/// tensors and no `esm.` prefix when saved as a bare `EsmModel`.
+#[test]
+fn official_folder_layout_loads_the_same_way() {
+    let tmp = tiny_copy_with(|t| {
+        for (name, _, _) in t.iter_mut() {
+            *name = name.trim_start_matches("esm.").to_string();
+        }
+        t.push(("lm_head.dense.bias".into(), vec![64], vec![0; 256]));
+    });
+    std::fs::remove_file(tmp.path().join("tokenizer.json")).unwrap();
+    let config = read_json(&tiny_dir().join("config.json"));
+    let vocab: Vec<&str> = config["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    std::fs::write(tmp.path().join("vocab.txt"), vocab.join("\n") + "\n").unwrap();
+    let official = EsmModel::load(tmp.path(), &Device::flex()).unwrap();
+    let ours = EsmModel::load(&tiny_dir(), &Device::flex()).unwrap();
+    for (i, seq) in ["LALKL<mask>GLDI", "lajk", "MEELSQALASSF"]
+        .iter()
+        .enumerate()
+    {
+        let a = official.tokenizer().encode(i, seq).unwrap();
+        let b = ours.tokenizer().encode(i, seq).unwrap();
+        assert_eq!(a.ids, b.ids, "{seq}");
+    }
+    let seqs = vec!["LQLPPLERLTL".to_string()];
+    let a = Embedder::new(official, 1)
+        .embed(&seqs, None, &mut no_progress())
+        .unwrap();
+    let b = Embedder::new(ours, 1)
+        .embed(&seqs, None, &mut no_progress())
+        .unwrap();
+    assert_eq!(a[0].per_residue, b[0].per_residue);
 }

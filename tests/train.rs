@@ -579,3 +579,101 @@ fn dataset_meta_is_recorded() {
     let counts = ds.counts();
     assert!(counts.contains_key("test/structure"));
 }
+
+#[test]
+fn structure_rows_from_the_bundled_pki_complex() {
+    use nesbind::labels::{LabelSettings, label_complex};
+    use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
+    use nesbind::train::patterns::best_register_in_peptide;
+    use nesbind::train::sources::{StructureBinding, structure_peptide};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/structures/3NBY_groove_excerpt.pdb");
+    let complex = Complex::build(
+        load_structure(&path).expect("loads"),
+        &ChainOverrides::default(),
+        &PocketDefinition::bundled(),
+    )
+    .expect("complex");
+    let labels = label_complex(&complex, &LabelSettings::default());
+    let row = structure_peptide(&complex, &labels, Some("PKIA"), StructureBinding::Pocket);
+    assert_eq!(row.sequence, "LALKLAGLDI");
+    assert_eq!(row.source, LabelSource::Structure);
+    // The crystal's pocket occupancy is the consensus register (class 1a, Φ1..Φ4 at 1, 5, 8, 10).
+    let rule = best_register_in_peptide(&row.sequence).expect("fits");
+    assert_eq!(row.pocket, rule.pockets(10));
+    assert_eq!(row.binding.iter().filter(|b| **b).count(), 4);
+    let by_distance = structure_peptide(&complex, &labels, None, StructureBinding::Distance);
+    assert_eq!(by_distance.protein, "3NBY_groove_excerpt");
+    assert!(by_distance.binding.iter().filter(|b| **b).count() >= 4);
+}
+
+#[test]
+fn bundled_model_loads_and_matches_the_bundled_esm() {
+    use nesbind::train::checkpoint::default_checkpoint_dir;
+    let dir = default_checkpoint_dir().expect("bundled checkpoint");
+    let predictor = Predictor::load(&dir, &Device::flex()).expect("loads");
+    let info = &predictor.checkpoint.info;
+    assert_eq!(info.embedding.dim, info.model.d_input);
+    let esm = nesbind::embed::EsmModel::load(
+        &nesbind::embed::default_model_dir().expect("bundled ESM"),
+        &Device::flex(),
+    )
+    .expect("ESM loads");
+    assert_eq!(
+        esm.sha256(),
+        info.embedding.hash,
+        "checkpoint built on another ESM model"
+    );
+    let features = vec![vec![0.1f32; info.model.d_input]; 12];
+    let out = predictor
+        .predict("NELALKLAGLDI", &features)
+        .expect("predicts");
+    assert_eq!(out.len(), 12);
+    assert!(
+        out.iter()
+            .all(|r| (0.0..=1.0).contains(&r.binding_probability))
+    );
+}
+
+#[test]
+fn nes_candidates_from_ranges_with_flanks_and_fallback() {
+    // PKIα 1-based 37..=46 inside a made-up protein: flank 3 keeps the core at 3..13.
+    let full = format!("{}NSNELALKLAGLDINKTE", "M".repeat(32));
+    let c = NesCandidate::from_range("pki", "PKIA", &full, 37, 46, "LALKLAGLDI", 3);
+    assert_eq!(c.window, "SNELALKLAGLDINKT");
+    assert_eq!(c.core, 3..13);
+    // A range that does not match the full sequence falls back to the annotated peptide.
+    let d = NesCandidate::from_range("x", "X", &full, 1, 10, "LALKLAGLDI", 3);
+    assert_eq!((d.window.as_str(), d.core.clone()), ("LALKLAGLDI", 0..10));
+    let (rows, unmatched) = dataset::pattern_labels(&[c, d]);
+    assert!(unmatched.is_empty());
+    assert_eq!(rows[0].pocket[3], Some(1));
+    assert_eq!(rows[0].note, "class 1a");
+}
+
+#[test]
+fn bundled_nesdb_pattern_label_counts() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/nes/NESDB_combined_database.csv");
+    let table = nesbind::nesdb::read_nesdb(&path).expect("reads");
+    let candidates = nesbind::train::sources::nes_candidates(&table, 0);
+    assert_eq!(candidates.len(), table.nes_count());
+    let (rows, unmatched) = dataset::pattern_labels(&candidates);
+    assert_eq!(rows.len() + unmatched.len(), candidates.len());
+    // Every labelled NES has Φ1..Φ4 exactly once; most NESdb NESs fit a class.
+    for r in &rows {
+        for k in 1..=4u8 {
+            assert_eq!(
+                r.pocket.iter().filter(|p| **p == Some(k)).count(),
+                1,
+                "{}",
+                r.id
+            );
+        }
+    }
+    assert!(
+        unmatched.len() * 5 < candidates.len(),
+        "{} unmatched",
+        unmatched.len()
+    );
+}

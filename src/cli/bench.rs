@@ -34,9 +34,9 @@ pub enum BenchWhat {
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         BenchWhat::Labels { structure, repeats } => bench_labels(structure.as_deref(), *repeats),
-        BenchWhat::Embed(a) => super::bench_embed::run(a),
-        BenchWhat::Train(a) => super::bench_train::run(a),
-        BenchWhat::Render(a) => super::bench_render::run(a),
+        BenchWhat::Embed(args) => super::bench_embed::run(args),
+        BenchWhat::Train(args) => super::bench_train::run(args),
+        BenchWhat::Render(args) => super::bench_render::run(args),
     }
 }
 

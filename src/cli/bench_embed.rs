@@ -1,4 +1,5 @@
-//! `nesbind bench embed`: ESM-2 embedding throughput (residues/s), compared with PyTorch's figure.
+//! `nesbind bench embed`: ESM-2 embedding throughput on 1,000 random 15-mers, batch 64, against the
+//! PyTorch figure measured for the same model (`timing_reference_cpu.json`).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -63,6 +64,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             "release"
         }
     );
+    println!("load average at start: {}", load_average());
     let mut times = Vec::with_capacity(args.repeats);
     for run in 0..=args.repeats.max(1) {
         let start = Instant::now();
@@ -76,6 +78,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             times.push(secs);
         }
     }
+    println!("load average at end: {}", load_average());
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     let rate = residues / median;
@@ -101,4 +104,11 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Other processes on the CPU change the result a lot: say how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_string())
 }

@@ -41,8 +41,9 @@ pub struct DatasetArgs {
     /// Put the structure complexes into the protein-grouped splits instead of keeping them as the test set.
     #[arg(long)]
     pub structures_in_training: bool,
-    /// Residues of protein context added on each side of an annotated NES.
-    #[arg(long, default_value_t = 4)]
+    /// Residues of protein context added on each side of an annotated NES (0 = the annotated range
+    /// only, like the crystal excerpts; 4 made the bundled model fail on bare excerpts).
+    #[arg(long, default_value_t = 0)]
     pub flank: usize,
     /// Binding target of structure rows: pocket occupancy (as pattern rows) or the distance label.
     #[arg(long, value_enum, default_value_t = StructureBinding::Pocket)]

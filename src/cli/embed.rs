@@ -35,6 +35,9 @@ pub struct EmbedArgs {
     /// Embedding cache folder: reuse embeddings computed before with the same model and layer.
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
+    /// Also write each peptide's mean-pooled vector (`"mean"` in JSON; safetensors always has it).
+    #[arg(long)]
+    pub with_mean: bool,
     /// Output file: .json (`[{"sequence", "embedding": [[...], ...]}]`) or .safetensors.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -102,7 +105,7 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     match kind {
-        OutputKind::Json => write_json(&args.out, &embeddings)?,
+        OutputKind::Json => write_json(&args.out, &embeddings, args.with_mean)?,
         OutputKind::Safetensors => write_safetensors(&args.out, &embeddings, &sha)?,
     }
     let residues: usize = embeddings.iter().map(|e| e.residues()).sum();

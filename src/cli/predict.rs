@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::{Embedder, EsmModel, default_model_dir, read_fasta};
+use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
 use nesbind::train::checkpoint::default_checkpoint_dir;
 use nesbind::train::dataset::ResidueEmbedder;
 use nesbind::train::esm::EsmResidueEmbedder;
@@ -12,7 +13,7 @@ use nesbind::train::predict::{Predictor, ResiduePrediction};
 use serde::Serialize;
 
 #[derive(clap::Args, Debug)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["sequence", "fasta"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["sequence", "fasta", "structure"])))]
 pub struct PredictArgs {
     /// Checkpoint directory (default: the bundled model in assets/models).
     #[arg(long)]
@@ -23,6 +24,9 @@ pub struct PredictArgs {
     /// Peptides in a FASTA file.
     #[arg(long)]
     pub fasta: Option<PathBuf>,
+    /// A CRM1–NES complex (PDB/mmCIF): predicts for its NES peptide chain.
+    #[arg(long)]
+    pub structure: Option<PathBuf>,
     /// ESM-2 model folder (default: the bundled one); must be the model the checkpoint was trained on.
     #[arg(long)]
     pub esm: Option<PathBuf>,
@@ -41,13 +45,27 @@ struct PeptidePrediction {
 }
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
-    let peptides: Vec<(String, String)> = match (&args.sequence, &args.fasta) {
-        (Some(seq), _) => vec![("sequence".into(), seq.trim().to_ascii_uppercase())],
-        (None, Some(path)) => read_fasta(path)?
+    let peptides: Vec<(String, String)> = match (&args.sequence, &args.fasta, &args.structure) {
+        (Some(seq), _, _) => vec![("sequence".into(), seq.trim().to_ascii_uppercase())],
+        (None, Some(path), _) => read_fasta(path)?
             .into_iter()
             .map(|r| (r.name, r.sequence.to_ascii_uppercase()))
             .collect(),
-        (None, None) => anyhow::bail!("give --sequence or --fasta"),
+        (None, None, Some(path)) => {
+            let complex = load_structure(path)
+                .and_then(|s| {
+                    Complex::build(s, &ChainOverrides::default(), &PocketDefinition::bundled())
+                })
+                .with_context(|| format!("reading the complex {}", path.display()))?;
+            let chain = complex.peptide_chain();
+            let sequence: String = chain
+                .polymer()
+                .map(|r| r.code)
+                .filter(|c| *c != 'X')
+                .collect();
+            vec![(format!("{} chain {}", complex.name(), chain.id), sequence)]
+        }
+        (None, None, None) => anyhow::bail!("give --sequence, --fasta or --structure"),
     };
     predict_peptides(args, peptides)
 }

@@ -5,10 +5,9 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
-use nesbind::train::batch::Sample;
-use nesbind::train::checkpoint::{Checkpoint, CheckpointInfo, FORMAT_VERSION};
-use nesbind::train::dataset::{Split, read_dataset};
-use nesbind::train::trainer::{TrainConfig, TrainData, train};
+use nesbind::train::checkpoint::Checkpoint;
+use nesbind::train::dataset::read_dataset;
+use nesbind::train::trainer::{TrainConfig, TrainData, pocket_classes, train};
 
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
@@ -45,25 +44,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         eprintln!("{note}");
     }
     eprintln!("training on {}", dev.description);
-    let pockets: Vec<Vec<usize>> = ds.examples.iter().map(|e| e.pocket_classes()).collect();
-    let pick = |split: Split| -> Vec<Sample> {
-        ds.examples
-            .iter()
-            .zip(&pockets)
-            .filter(|(e, _)| e.split == split)
-            .map(|(e, p)| Sample {
-                id: &e.id,
-                features: &e.features,
-                binding: &e.binding,
-                pocket: p,
-            })
-            .collect()
-    };
-    let data = TrainData {
-        dim: ds.dim(),
-        train: pick(Split::Train),
-        validation: pick(Split::Validation),
-    };
+    let pockets = pocket_classes(&ds);
+    let data = TrainData::from_dataset(&ds, &pockets);
     eprintln!(
         "{} training and {} validation peptides, {} features per residue",
         data.train.len(),
@@ -103,29 +85,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         },
         &cancel,
     )?;
-    let ckpt = Checkpoint {
-        info: CheckpointInfo {
-            format_version: FORMAT_VERSION,
-            model: outcome.model_config.clone(),
-            embedding: ds.meta.embedding.clone(),
-            label_settings: ds.meta.label_settings.clone(),
-            split: ds.meta.split.clone(),
-            train: config,
-            class_weights: outcome.class_weights.clone(),
-            history: outcome.history.clone(),
-            best_epoch: outcome.best_epoch,
-            stop: outcome.stop,
-            metrics: None,
-        },
-        model: outcome.model,
-    };
+    let (stop, epochs, best_epoch) = (outcome.stop, outcome.history.len(), outcome.best_epoch);
+    let ckpt = Checkpoint::from_training(&ds.meta, &config, outcome);
     ckpt.save(&args.out)
         .with_context(|| format!("writing the checkpoint to {}", args.out.display()))?;
     println!(
         "{:?} after {} epochs; best epoch {}; checkpoint in {}",
-        outcome.stop,
-        outcome.history.len(),
-        outcome.best_epoch,
+        stop,
+        epochs,
+        best_epoch,
         args.out.display()
     );
     Ok(())

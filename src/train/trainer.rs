@@ -3,17 +3,33 @@
 //!
 //! To drive it from a window, run it on a thread and forward reports through a channel:
 //! ```no_run
-//! # use std::sync::{Arc, atomic::AtomicBool, mpsc};
-//! # use nesbind::train::{TrainConfig, trainer::{TrainData, train}};
-//! # fn demo(data: TrainData<'static>) {
-//! let cancel = Arc::new(AtomicBool::new(false));
+//! use std::path::Path;
+//! use std::sync::{Arc, atomic::AtomicBool, mpsc};
+//! use nesbind::train::dataset::read_dataset;
+//! use nesbind::train::trainer::{TrainData, pocket_classes, train};
+//! use nesbind::train::{Checkpoint, TrainConfig, TrainError};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let cancel = Arc::new(AtomicBool::new(false)); // the window's Cancel button stores true
 //! let (tx, rx) = mpsc::channel();
 //! let flag = cancel.clone();
-//! std::thread::spawn(move || {
+//! let worker = std::thread::spawn(move || -> Result<Checkpoint, TrainError> {
+//!     let ds = read_dataset(Path::new("data/ds"))?;
+//!     let pockets = pocket_classes(&ds);
+//!     let data = TrainData::from_dataset(&ds, &pockets);
+//!     let config = TrainConfig::default();
 //!     let device = burn::tensor::Device::flex();
-//!     train(&data, &TrainConfig::default(), &device, &mut |r| { let _ = tx.send(r.clone()); }, &flag)
+//!     let mut send = |r: &nesbind::train::EpochReport| {
+//!         let _ = tx.send(r.clone());
+//!     };
+//!     let outcome = train(&data, &config, &device, &mut send, &flag)?;
+//!     Ok(Checkpoint::from_training(&ds.meta, &config, outcome))
 //! });
-//! for report in rx { println!("epoch {} loss {}", report.epoch, report.train_loss); }
+//! for report in rx {
+//!     println!("epoch {} loss {}", report.epoch, report.train_loss); // plot it
+//! }
+//! let checkpoint = worker.join().map_err(|_| "training thread panicked")??;
+//! checkpoint.save(Path::new("models/m"))?;
+//! # Ok(())
 //! # }
 //! ```
 
@@ -30,6 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use super::batch::{ClassWeights, Sample, loss, make_batch};
+use super::dataset::{Dataset, Split};
 use super::metrics::{binding_metrics, pocket_metrics};
 use super::model::{BiLstmTagger, TaggerConfig};
 use super::predict::run_model;
@@ -112,6 +129,40 @@ pub struct TrainData<'a> {
     pub dim: usize,
     pub train: Vec<Sample<'a>>,
     pub validation: Vec<Sample<'a>>,
+}
+
+/// Pocket classes of every example, in order: the storage [`TrainData::from_dataset`] borrows.
+pub fn pocket_classes(dataset: &Dataset) -> Vec<Vec<usize>> {
+    dataset
+        .examples
+        .iter()
+        .map(|e| e.pocket_classes())
+        .collect()
+}
+
+impl<'a> TrainData<'a> {
+    /// The train and validation splits of a data set; `pockets` from [`pocket_classes`].
+    pub fn from_dataset(dataset: &'a Dataset, pockets: &'a [Vec<usize>]) -> Self {
+        let pick = |split: Split| -> Vec<Sample<'a>> {
+            dataset
+                .examples
+                .iter()
+                .zip(pockets)
+                .filter(|(e, _)| e.split == split)
+                .map(|(e, p)| Sample {
+                    id: &e.id,
+                    features: &e.features,
+                    binding: &e.binding,
+                    pocket: p,
+                })
+                .collect()
+        };
+        Self {
+            dim: dataset.dim(),
+            train: pick(Split::Train),
+            validation: pick(Split::Validation),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
