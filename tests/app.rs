@@ -394,3 +394,35 @@ fn trains_on_the_gpu_shared_with_the_view() {
     );
     assert_eq!(model.history.len(), 2);
 }
+
+/// Without training, Predict uses the bundled BiLSTM with the bundled ESM-2 model.
+#[test]
+fn bundled_model_predicts_the_pki_nes() {
+    let mut h = harness(vec![bundled("3NBY_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    h.state_mut().state.tab = PanelTab::Predict;
+    h.run_steps(2);
+    h.get_by_label("Predict active peptide").click();
+    h.run_steps(1);
+    wait_idle(&mut h);
+    let app = h.state();
+    let doc = app.active_document().unwrap();
+    let pred = doc
+        .prediction
+        .as_ref()
+        .unwrap_or_else(|| panic!("no prediction: {:?}", app.log.last()));
+    assert!(pred.model.contains("bundled"));
+    // The PKI NES's Φ1–Φ4 leucines/isoleucine (labelled in pockets) should score above the rest on average.
+    let (mut in_pocket, mut other) = (Vec::new(), Vec::new());
+    for l in &doc.labels {
+        let p = pred.probabilities[l.residue_index].expect("every labelled residue predicted");
+        if l.pocket.is_some() {
+            in_pocket.push(p)
+        } else {
+            other.push(p)
+        }
+    }
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+    eprintln!("pocket residues {in_pocket:?}, others {other:?}");
+    assert!(mean(&in_pocket) > mean(&other));
+}

@@ -19,7 +19,8 @@ use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, pep
 use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
 use super::training::{
     EmbeddingSummary, SequencePrediction, SharedModel, TrainedModel, embed_job,
-    peptides_from_documents, predict_sequences, prediction_for_document, train_job,
+    peptides_from_documents, predict_sequences, predict_with_checkpoint, prediction_for_document,
+    train_job,
 };
 use crate::train::EpochReport;
 
@@ -466,11 +467,16 @@ impl NesbindApp {
         if self.predict_job.is_some() {
             return;
         }
-        let Some(model) = self.model.clone() else {
-            self.log
-                .warn("no trained model yet: train one in the Training panel");
-            return;
+        let model = self.model.clone();
+        // Without a model trained in this session, the bundled checkpoint predicts (on the chosen device).
+        let device = match model.is_none().then(|| self.compute_device()).transpose() {
+            Ok(d) => d,
+            Err(e) => {
+                self.log.error(e);
+                return;
+            }
         };
+        let settings = self.state.train.clone();
         let (target, seq) = match sequence {
             Some(s) => {
                 let s: String = s
@@ -497,7 +503,13 @@ impl NesbindApp {
             }
         };
         self.predict_job = Some(Job::spawn(&self.ctx, "Predicting", move |jc| {
-            Ok((target, predict_sequences(&model, &[seq], jc)?))
+            let seqs = [seq];
+            let out = match (&model, device) {
+                (Some(m), _) => predict_sequences(m, &seqs, jc)?,
+                (None, Some(dev)) => predict_with_checkpoint(None, &settings, dev, &seqs, jc)?,
+                (None, None) => anyhow::bail!("no model to predict with"),
+            };
+            Ok((target, out))
         }));
     }
 
@@ -804,8 +816,15 @@ impl NesbindApp {
             match outcome {
                 Outcome::Done((Some(doc_index), preds)) => {
                     if let (Some(doc), Some(p)) = (self.docs.get_mut(doc_index), preds.first()) {
-                        doc.prediction =
-                            prediction_for_document(doc, p, "BiLSTM (trained in this session)");
+                        let source = if self.model.is_some() {
+                            "BiLSTM trained in this session".to_string()
+                        } else {
+                            format!(
+                                "bundled BiLSTM ({})",
+                                super::training::bundled_model_label()
+                            )
+                        };
+                        doc.prediction = prediction_for_document(doc, p, &source);
                         self.log.info(format!("predicted {}", doc.name()));
                         self.scene_dirty = true;
                     }

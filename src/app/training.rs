@@ -393,3 +393,64 @@ pub fn embed_job(
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+/// Predicts sequences with a saved checkpoint (the bundled model unless `dir` is given) and the ESM-2
+/// model it was trained on, which is checked by hash.
+pub fn predict_with_checkpoint(
+    dir: Option<PathBuf>,
+    settings: &TrainSettings,
+    dev: ComputeDevice,
+    sequences: &[String],
+    jc: &JobContext,
+) -> anyhow::Result<Vec<SequencePrediction>> {
+    let dir = match dir {
+        Some(d) => d,
+        None => crate::train::checkpoint::default_checkpoint_dir()
+            .context("finding the bundled trained model")?,
+    };
+    jc.progress(Some(0.0), format!("loading {}", dir.display()));
+    let predictor = crate::train::predict::Predictor::load(&dir, &dev.device)
+        .with_context(|| format!("loading the trained model in {}", dir.display()))?;
+    let info = predictor.checkpoint.info.embedding.clone();
+    let esm = esm_dir(settings)?;
+    let model = EsmModel::load(&esm, &dev.device)
+        .with_context(|| format!("loading ESM-2 from {}", esm.display()))?;
+    if model.sha256() != info.hash {
+        anyhow::bail!(
+            "{} was trained on {} (sha256 {}), but {} holds sha256 {}: choose that ESM-2 model",
+            dir.display(),
+            info.model,
+            info.hash,
+            esm.display(),
+            model.sha256()
+        );
+    }
+    let embedder = Embedder::new(model, 8);
+    let layer = embedder.resolve_layer(Some(info.layer))?;
+    let features = embed(&embedder, layer, sequences, jc)?;
+    sequences
+        .iter()
+        .zip(&features)
+        .map(|(s, f)| {
+            let residues = predictor.predict(s, f)?;
+            Ok(SequencePrediction {
+                sequence: s.clone(),
+                probabilities: residues.iter().map(|r| r.binding_probability).collect(),
+                pockets: residues
+                    .iter()
+                    .map(|r| {
+                        let best = crate::train::predict::argmax(&r.pocket_probabilities);
+                        best.checked_sub(1).and_then(Pocket::from_index)
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// Folder name of the bundled trained model, for the panel.
+pub fn bundled_model_label() -> String {
+    crate::train::checkpoint::default_checkpoint_dir()
+        .map(|d| super::document::file_label(&d))
+        .unwrap_or_else(|_| "none bundled".into())
+}

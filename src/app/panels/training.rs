@@ -229,14 +229,16 @@ impl NesbindApp {
     }
 
     pub(crate) fn predict_panel(&mut self, ui: &mut egui::Ui) {
-        let Some(model) = self.model.clone() else {
-            ui.label("No trained model yet: train one in the Training panel.");
-            return;
+        match &self.model {
+            Some(model) => ui.label(format!(
+                "Model: BiLSTM trained in this session on {} peptides ({})",
+                model.peptides, model.device_name
+            )),
+            None => ui.label(format!(
+                "Model: bundled BiLSTM ({}); train one in the Training panel to use yours",
+                crate::app::training::bundled_model_label()
+            )),
         };
-        ui.label(format!(
-            "Model: BiLSTM trained here on {} peptides ({})",
-            model.peptides, model.device_name
-        ));
         let busy = self.predict_job.is_some();
         let active_name = self.active_document().map(|d| d.name());
         ui.horizontal(|ui| {
