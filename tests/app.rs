@@ -426,3 +426,24 @@ fn bundled_model_predicts_the_pki_nes() {
     eprintln!("pocket residues {in_pocket:?}, others {other:?}");
     assert!(mean(&in_pocket) > mean(&other));
 }
+
+/// Chain roles are editable: the CA trace has no NES chain, so naming one makes it a complex.
+#[test]
+fn editing_chain_roles_rebuilds_the_complex() {
+    let mut h = harness(vec![bundled("3NBY_CRM1_Ran_CA.pdb")]);
+    wait_idle(&mut h);
+    assert!(
+        h.state().docs[0].complex().is_none(),
+        "no peptide chain is detected in the CA trace"
+    );
+    h.state_mut()
+        .set_chain_roles(0, Some("A".into()), Some("C".into()));
+    wait_idle(&mut h);
+    let doc = &h.state().docs[0];
+    let complex = doc
+        .complex()
+        .unwrap_or_else(|| panic!("roles A/C rejected: {:?}", doc.problem()));
+    assert_eq!(complex.receptor_chain().id, "A");
+    assert_eq!(complex.peptide_chain().id, "C");
+    assert_eq!(doc.file.peptide.as_deref(), Some("C"));
+}

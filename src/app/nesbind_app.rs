@@ -73,6 +73,7 @@ pub struct NesbindApp {
     pub(crate) pending_files: Vec<OpenedFile>,
     pub(crate) label_job: Option<Job<Vec<Vec<ResidueLabel>>>>,
     pub(crate) train_job: Option<Job<TrainedModel>>,
+    pub(crate) rebuild_job: Option<Job<(usize, Document)>>,
     pub(crate) embed_job: Option<Job<EmbeddingSummary>>,
     pub embedding: Option<EmbeddingSummary>,
     pub(crate) epoch_rx: Option<Receiver<EpochReport>>,
@@ -167,6 +168,7 @@ impl NesbindApp {
             pending_files: Vec::new(),
             label_job: None,
             train_job: None,
+            rebuild_job: None,
             embed_job: None,
             embedding: None,
             epoch_rx: None,
@@ -377,6 +379,7 @@ impl NesbindApp {
             || self.label_job.is_some()
             || self.train_job.is_some()
             || self.embed_job.is_some()
+            || self.rebuild_job.is_some()
             || self.predict_job.is_some()
     }
 
@@ -593,19 +596,25 @@ impl NesbindApp {
         receptor: Option<String>,
         peptide: Option<String>,
     ) {
-        let settings = self.label_settings();
-        let Some(doc) = self.docs.get_mut(index) else {
+        if self.rebuild_job.is_some() {
+            self.log
+                .warn("chain roles are still being applied; try again in a moment");
+            return;
+        }
+        let Some(doc) = self.docs.get(index) else {
             return;
         };
+        // Numbering a long receptor chain aligns it to human XPO1: off the UI thread.
+        let mut doc = doc.clone();
         doc.file.receptor = receptor;
         doc.file.peptide = peptide;
-        doc.rebuild(&self.pockets, &settings);
-        let name = doc.name();
-        match doc.problem() {
-            Some(p) => self.log.warn(format!("{name}: {p}")),
-            None => self.log.info(format!("{name}: chain roles updated")),
-        }
-        self.scene_dirty = true;
+        let pockets = self.pockets.clone();
+        let settings = self.label_settings();
+        self.rebuild_job = Some(Job::spawn(&self.ctx, "Applying chain roles", move |jc| {
+            jc.progress(None, format!("rebuilding {}", doc.name()));
+            doc.rebuild(&pockets, &settings);
+            Ok((index, doc))
+        }));
     }
 
     /// Writes the labels of every open complex as CSV.
@@ -786,6 +795,33 @@ impl NesbindApp {
                 }
                 Outcome::Failed(e) => self.log.error(format!("training failed: {e:#}")),
                 Outcome::Cancelled => self.log.info("training cancelled"),
+            }
+        }
+        if let Some(job) = &mut self.rebuild_job
+            && let Some(outcome) = job.poll()
+        {
+            self.rebuild_job = None;
+            match outcome {
+                Outcome::Done((index, doc)) => {
+                    let name = doc.name();
+                    match doc.problem() {
+                        Some(p) => self.log.warn(format!("{name}: {p}")),
+                        None => self.log.info(format!("{name}: chain roles updated")),
+                    }
+                    // The list may have changed meanwhile: only replace the same file.
+                    if let Some(slot) = self.docs.get_mut(index)
+                        && slot.file.path == doc.file.path
+                    {
+                        *slot = doc;
+                        self.hovered = None;
+                        self.selected = None;
+                        self.scene_dirty = true;
+                    }
+                }
+                Outcome::Failed(e) => self
+                    .log
+                    .error(format!("applying chain roles failed: {e:#}")),
+                Outcome::Cancelled => {}
             }
         }
         if let Some(job) = &mut self.embed_job

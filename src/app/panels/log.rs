@@ -53,6 +53,7 @@ impl NesbindApp {
                         self.label_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.train_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.embed_job.as_ref().map(|j| (&j.title, &j.progress)),
+                        self.rebuild_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.predict_job.as_ref().map(|j| (&j.title, &j.progress)),
                     ];
                     let mut any = false;
