@@ -37,6 +37,8 @@ pub struct TrainSettings {
     pub batch_size: usize,
     /// Every n-th peptide goes to validation (0 = none).
     pub validation_every: usize,
+    /// Also train on the bundled NESdb table's NESs, labelled by the consensus Φ pattern.
+    pub nesdb_patterns: bool,
 }
 
 impl Default for TrainSettings {
@@ -51,6 +53,7 @@ impl Default for TrainSettings {
             learning_rate: t.learning_rate,
             batch_size: 8,
             validation_every: 4,
+            nesdb_patterns: false,
         }
     }
 }
@@ -80,6 +83,32 @@ pub fn peptides_from_documents(docs: &[Document]) -> Vec<TrainingPeptide> {
                 .collect(),
         })
         .collect()
+}
+
+/// The bundled NESdb table the pattern source reads.
+pub fn bundled_nesdb() -> PathBuf {
+    crate::assets_dir().join("nes/NESDB_combined_database.csv")
+}
+
+/// NESdb NESs labelled by the consensus Φ pattern (the second data source of `nesbind dataset`).
+pub fn nesdb_pattern_peptides(path: &std::path::Path) -> anyhow::Result<Vec<TrainingPeptide>> {
+    let table =
+        crate::nesdb::read_nesdb(path).with_context(|| format!("reading {}", path.display()))?;
+    let candidates = crate::train::sources::nes_candidates(&table, 0);
+    let (labelled, _unmatched) = crate::train::dataset::pattern_labels(&candidates);
+    Ok(labelled
+        .into_iter()
+        .map(|p| TrainingPeptide {
+            name: p.id,
+            sequence: p.sequence,
+            binding: p.binding,
+            pocket: p
+                .pocket
+                .iter()
+                .map(|k| k.map_or(0, |k| k as usize + 1))
+                .collect(),
+        })
+        .collect())
 }
 
 /// A trained tagger with the ESM-2 model that feeds it, ready to predict.
@@ -179,6 +208,12 @@ pub fn train_job(
     reports: Sender<EpochReport>,
     jc: &JobContext,
 ) -> anyhow::Result<TrainedModel> {
+    let mut peptides = peptides;
+    if settings.nesdb_patterns {
+        let path = bundled_nesdb();
+        jc.progress(Some(0.0), format!("reading {}", path.display()));
+        peptides.extend(nesdb_pattern_peptides(&path)?);
+    }
     if peptides.is_empty() {
         anyhow::bail!("no labelled peptides: open CRM1–NES complexes first");
     }
@@ -453,4 +488,23 @@ pub fn bundled_model_label() -> String {
     crate::train::checkpoint::default_checkpoint_dir()
         .map(|d| super::document::file_label(&d))
         .unwrap_or_else(|_| "none bundled".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesdb_pattern_source_gives_consistent_peptides() {
+        let peptides = nesdb_pattern_peptides(&bundled_nesdb()).expect("bundled NESdb table");
+        assert!(peptides.len() > 100, "only {} pattern peptides", peptides.len());
+        for p in &peptides {
+            let n = p.sequence.chars().count();
+            assert_eq!(p.binding.len(), n, "{}", p.name);
+            assert_eq!(p.pocket.len(), n, "{}", p.name);
+            assert!(p.pocket.iter().all(|&k| k <= 5));
+            // A pocket residue is a binding residue.
+            assert!(p.pocket.iter().zip(&p.binding).all(|(&k, &b)| k == 0 || b), "{}", p.name);
+        }
+    }
 }

@@ -96,6 +96,10 @@ impl NesbindApp {
             "Data: structure labels of the {} open complexes ({residues} residues, {binding} binding)",
             peptides.len()
         ));
+        ui.checkbox(
+            &mut self.state.train.nesdb_patterns,
+            "+ NESdb NESs labelled by the consensus Φ pattern (bundled table)",
+        );
         let running = self.train_job.is_some();
         let s = &mut self.state.train;
         ui.add_enabled_ui(!running, |ui| {
