@@ -433,8 +433,15 @@ impl NesbindApp {
         let (tx, rx) = channel();
         self.history.clear();
         self.epoch_rx = Some(rx);
-        self.log
-            .info(format!("training on {} labelled peptides", peptides.len()));
+        let extra = if settings.nesdb_patterns {
+            " + NESdb pattern-labelled NESs"
+        } else {
+            ""
+        };
+        self.log.info(format!(
+            "training on {} peptides of the open complexes{extra}",
+            peptides.len()
+        ));
         self.train_job = Some(Job::spawn(&self.ctx, "Training", move |jc| {
             train_job(peptides, settings, device, tx, jc)
         }));

@@ -212,7 +212,12 @@ pub fn train_job(
     if settings.nesdb_patterns {
         let path = bundled_nesdb();
         jc.progress(Some(0.0), format!("reading {}", path.display()));
-        peptides.extend(nesdb_pattern_peptides(&path)?);
+        let patterns = nesdb_pattern_peptides(&path)?;
+        jc.progress(
+            Some(0.0),
+            format!("{} NESdb peptides with pattern labels", patterns.len()),
+        );
+        peptides.extend(patterns);
     }
     if peptides.is_empty() {
         anyhow::bail!("no labelled peptides: open CRM1–NES complexes first");
@@ -497,14 +502,22 @@ mod tests {
     #[test]
     fn nesdb_pattern_source_gives_consistent_peptides() {
         let peptides = nesdb_pattern_peptides(&bundled_nesdb()).expect("bundled NESdb table");
-        assert!(peptides.len() > 100, "only {} pattern peptides", peptides.len());
+        assert!(
+            peptides.len() > 100,
+            "only {} pattern peptides",
+            peptides.len()
+        );
         for p in &peptides {
             let n = p.sequence.chars().count();
             assert_eq!(p.binding.len(), n, "{}", p.name);
             assert_eq!(p.pocket.len(), n, "{}", p.name);
             assert!(p.pocket.iter().all(|&k| k <= 5));
             // A pocket residue is a binding residue.
-            assert!(p.pocket.iter().zip(&p.binding).all(|(&k, &b)| k == 0 || b), "{}", p.name);
+            assert!(
+                p.pocket.iter().zip(&p.binding).all(|(&k, &b)| k == 0 || b),
+                "{}",
+                p.name
+            );
         }
     }
 }
