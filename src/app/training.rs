@@ -35,7 +35,7 @@ pub struct TrainSettings {
     pub layers: usize,
     pub learning_rate: f64,
     pub batch_size: usize,
-    /// Every n-th peptide goes to validation (0 = none).
+    /// About one protein (or structure) in n goes to validation (0 = none).
     pub validation_every: usize,
     /// Also train on the bundled NESdb table's NESs, labelled by the consensus Φ pattern.
     pub nesdb_patterns: bool,
@@ -62,6 +62,8 @@ impl Default for TrainSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainingPeptide {
     pub name: String,
+    /// Peptides of one protein (or one structure) stay on the same side of the validation split.
+    pub group: String,
     pub sequence: String,
     pub binding: Vec<bool>,
     /// 0 = no pocket, 1..=5 = Φ0..Φ4 (the tagger's classes).
@@ -74,6 +76,7 @@ pub fn peptides_from_documents(docs: &[Document]) -> Vec<TrainingPeptide> {
         .filter(|d| d.complex().is_some() && !d.labels.is_empty())
         .map(|d| TrainingPeptide {
             name: d.name(),
+            group: d.name(),
             sequence: d.labels.iter().map(|l| l.code).collect(),
             binding: d.labels.iter().map(|l| l.binding).collect(),
             pocket: d
@@ -83,6 +86,18 @@ pub fn peptides_from_documents(docs: &[Document]) -> Vec<TrainingPeptide> {
                 .collect(),
         })
         .collect()
+}
+
+/// About one group in `every` goes to validation, chosen by a stable hash of the group name (FNV-1a), so
+/// the split is the same on every run and never separates two peptides of one protein.
+pub fn in_validation(group: &str, every: usize) -> bool {
+    if every == 0 {
+        return false;
+    }
+    let hash = group.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    hash % every as u64 == 0
 }
 
 /// The bundled NESdb table the pattern source reads.
@@ -100,6 +115,7 @@ pub fn nesdb_pattern_peptides(path: &std::path::Path) -> anyhow::Result<Vec<Trai
         .into_iter()
         .map(|p| TrainingPeptide {
             name: p.id,
+            group: p.protein.trim().to_ascii_lowercase(),
             sequence: p.sequence,
             binding: p.binding,
             pocket: p
@@ -234,21 +250,22 @@ pub fn train_job(
 
     let mut train_set = Vec::new();
     let mut validation = Vec::new();
-    for (i, (p, f)) in peptides.iter().zip(&features).enumerate() {
+    for (p, f) in peptides.iter().zip(&features) {
         let sample = Sample {
             id: &p.name,
             features: f,
             binding: &p.binding,
             pocket: &p.pocket,
         };
-        // Keep at least one training peptide even with very few complexes open.
-        let to_validation = settings.validation_every > 0
-            && i % settings.validation_every == settings.validation_every - 1;
-        if to_validation {
+        if in_validation(&p.group, settings.validation_every) {
             validation.push(sample)
         } else {
             train_set.push(sample)
         }
+    }
+    if train_set.is_empty() {
+        // Very few groups can all hash into validation: train on everything rather than on nothing.
+        train_set.append(&mut validation);
     }
     let config = TrainConfig {
         epochs: settings.epochs,
