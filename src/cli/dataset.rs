@@ -70,9 +70,15 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
     let mut failures = Vec::new();
     let mut structure_peptides = Vec::new();
     for path in expand_paths(&args.structures, &mut failures) {
-        let complex = load_structure(&path)
-            .and_then(|s| Complex::build(s, &overrides, &pockets))
-            .with_context(|| format!("labelling {}", path.display()))?;
+        // A file that is not a CRM1–NES complex (e.g. a receptor-only trace) is reported, not fatal.
+        let complex =
+            match load_structure(&path).and_then(|s| Complex::build(s, &overrides, &pockets)) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("skipped: {e}");
+                    continue;
+                }
+            };
         let labels = label_complex(&complex, &settings);
         structure_peptides.push(structure_peptide(
             &complex,
