@@ -59,6 +59,30 @@ impl Embedding {
     }
 }
 
+/// Most attention cells (batch × T × T, per head) one forward pass may hold: keeps long proteins
+/// from allocating gigabytes of scores and masks while NES-sized peptides still run 64 at a time.
+const MAX_ATTENTION_CELLS: usize = 1 << 20;
+
+/// Consecutive runs of `order` (sorted by length) of at most `batch_size` peptides and at most
+/// [`MAX_ATTENTION_CELLS`]; a single peptide always forms a batch.
+fn batches<'a>(order: &'a [usize], tokens: &[Tokens], batch_size: usize) -> Vec<&'a [usize]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && end - start < batch_size {
+            let t = tokens[order[end]].ids.len();
+            if (end - start + 1) * t * t > MAX_ATTENTION_CELLS {
+                break;
+            }
+            end += 1;
+        }
+        out.push(&order[start..end]);
+        start = end;
+    }
+    out
+}
+
 /// Called after every batch with (peptides done, peptides in total); returning `false` cancels.
 pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
 
@@ -172,7 +196,7 @@ impl Embedder {
             return Err(EmbedError::Cancelled);
         }
         let mut done = 0;
-        for chunk in order.chunks(self.batch_size) {
+        for chunk in batches(&order, tokens, self.batch_size) {
             let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
             let (host, t) = self.model.forward_layer_host(&batch, layer)?;
             for (b, &i) in chunk.iter().enumerate() {
@@ -196,5 +220,34 @@ impl Embedder {
             .into_iter()
             .map(|r| r.ok_or(EmbedError::Cancelled))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(len: usize) -> Tokens {
+        Tokens {
+            ids: vec![4; len],
+            normalized: String::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn batches_respect_count_and_attention_budget() {
+        let tokens: Vec<Tokens> = [10, 12, 12, 17, 17, 500, 500, 500, 1100]
+            .iter()
+            .map(|&l| toks(l))
+            .collect();
+        let order: Vec<usize> = (0..tokens.len()).collect();
+        let sizes: Vec<usize> = batches(&order, &tokens, 3)
+            .iter()
+            .map(|b| b.len())
+            .collect();
+        // 3 short, 2 short + 1 long (3·500² < 2²⁰), 2 long (3·500² would exceed), 1 alone
+        assert_eq!(sizes, vec![3, 3, 2, 1]);
+        assert_eq!(batches(&order, &tokens, 100).concat(), order);
     }
 }
