@@ -2,10 +2,16 @@
 
 mod bench;
 mod bench_embed;
+mod bench_render;
+mod bench_train;
+mod dataset;
 mod embed;
+mod evaluate;
 mod label;
 mod nesdb;
+mod predict;
 mod progress;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -13,11 +19,18 @@ use clap::{Parser, Subcommand};
 #[command(
     name = "nesbind",
     version,
-    about = "Which NES residues bind which CRM1 pocket"
+    about = "Which NES residues bind which CRM1 pocket",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Structures to open in the window (PDB / mmCIF, optionally .gz); none = the last session or the
+    /// bundled examples.
+    files: Vec<std::path::PathBuf>,
+    /// Save a screenshot of the window to this PNG once the files are loaded, then quit.
+    #[arg(long, value_name = "PNG")]
+    screenshot: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -26,6 +39,16 @@ enum Command {
     Label(label::LabelArgs),
     /// Read an NES table (NESdb export) and list its entries and skipped rows.
     Nesdb(nesdb::NesdbArgs),
+    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
+    Embed(embed::EmbedArgs),
+    /// Build the training data set: structure labels + NESdb pattern labels + ESM-2 embeddings.
+    Dataset(dataset::DatasetArgs),
+    /// Train the BiLSTM tagger on a data set and write a checkpoint.
+    Train(train::TrainArgs),
+    /// Metrics of a checkpoint on the validation and test splits, with baselines.
+    Evaluate(evaluate::EvaluateArgs),
+    /// Per-residue binding probability and pocket for peptides, from a trained model.
+    Predict(predict::PredictArgs),
     /// Time parts of the pipeline.
     Bench(bench::BenchArgs),
     /// Print the compute device nesbind would use.
@@ -33,8 +56,6 @@ enum Command {
         #[arg(long, value_enum, default_value_t = nesbind::compute::DeviceChoice::Auto)]
         device: nesbind::compute::DeviceChoice,
     },
-    /// Per-residue ESM-2 embeddings of peptides (JSON or safetensors).
-    Embed(embed::EmbedArgs),
 }
 
 pub fn run() -> anyhow::Result<()> {
@@ -42,6 +63,11 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Label(args)) => label::run(&args),
         Some(Command::Nesdb(args)) => nesdb::run(&args),
+        Some(Command::Embed(args)) => embed::run(&args),
+        Some(Command::Dataset(args)) => dataset::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Evaluate(args)) => evaluate::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Device { device }) => {
             let dev = nesbind::compute::select_device(device)?;
@@ -51,7 +77,6 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
-        Some(Command::Embed(args)) => embed::run(&args),
-        None => anyhow::bail!("the desktop window is not built yet; run `nesbind --help`"),
+        None => nesbind::app::run_with_files(cli.files, cli.screenshot),
     }
 }

@@ -4,11 +4,14 @@
 //! labels and pocket occupancy), `nesdb` (NES data sets), `compute` (burn device choice), then the
 //! embedding, training, rendering and application layers that build on them.
 
+pub mod app;
 pub mod compute;
 pub mod embed;
 pub mod labels;
 pub mod nesdb;
+pub mod render;
 pub mod structure;
+pub mod train;
 
 /// The bundled data folder: `assets/` next to the executable's crate, or the one named by
 /// `NESBIND_ASSETS`.

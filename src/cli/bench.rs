@@ -1,3 +1,5 @@
+//! `nesbind bench ...`: timings (speed is measured here, never asserted in tests).
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,12 +25,18 @@ pub enum BenchWhat {
     },
     /// ESM-2 embedding throughput (residues/s), compared with PyTorch's figure for the same model.
     Embed(super::bench_embed::BenchEmbedArgs),
+    /// Seconds per BiLSTM training epoch on a fixed synthetic set (compare scripts/bench_train_pytorch.py).
+    Train(super::bench_train::BenchTrainArgs),
+    /// Frame time of the 3D view on a synthetic ~15k-atom complex, all atoms as ball-and-stick.
+    Render(super::bench_render::BenchRenderArgs),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         BenchWhat::Labels { structure, repeats } => bench_labels(structure.as_deref(), *repeats),
         BenchWhat::Embed(args) => super::bench_embed::run(args),
+        BenchWhat::Train(args) => super::bench_train::run(args),
+        BenchWhat::Render(args) => super::bench_render::run(args),
     }
 }
 

@@ -1,0 +1,419 @@
+//! Turns opened complexes into a render [`Scene`]: receptor and peptide CA tubes, dimmed other chains,
+//! all-atom sticks for the peptide and the groove, pocket-lining residues and pocket centres in the pocket
+//! colours, and the peptide coloured by the chosen mode.
+
+use glam::Vec3;
+
+use crate::render::ResidueRef;
+use crate::render::colour::{self, Rgba};
+use crate::render::scene::{
+    MAX_CA_STEP, Scene, SceneBuilder, StickAtom, TracePoint, bonds_by_distance, element_colour,
+};
+use crate::structure::{Chain, ChainRole, Complex, Pocket};
+
+use super::document::Document;
+use super::state::{ColourMode, DisplaySettings};
+
+const RECEPTOR_TUBE: f32 = 0.38;
+const PEPTIDE_TUBE: f32 = 0.62;
+const OTHER_TUBE: f32 = 0.3;
+const CONTEXT_TUBE: f32 = 0.24;
+const LINING_SPHERE: f32 = 1.0;
+const STICK_ATOM: f32 = 0.24;
+const STICK_BOND: f32 = 0.15;
+const POCKET_MARKER: f32 = 1.7;
+const POCKET_MARKER_ALPHA: u8 = 110;
+/// Carbon of receptor groove residues that line no pocket.
+const GROOVE_CARBON: Rgba = [196, 198, 204, 255];
+
+/// Pockets a receptor residue lines (a residue can line two neighbouring pockets).
+pub fn pockets_lined_by(complex: &Complex, receptor_residue: usize) -> Vec<Pocket> {
+    complex
+        .pockets
+        .iter()
+        .filter(|s| s.residue_indices.contains(&receptor_residue))
+        .map(|s| s.pocket)
+        .collect()
+}
+
+/// Colour of a peptide residue in the chosen mode (also used by the sequence strip and the table).
+pub fn peptide_colour(doc: &Document, residue_index: usize, code: char, mode: ColourMode) -> Rgba {
+    match mode {
+        ColourMode::Label => match doc.label_of(residue_index) {
+            Some(l) => match l.pocket {
+                Some(p) => colour::pocket_colour(p.index()),
+                None if l.binding => colour::PEPTIDE,
+                None => colour::PEPTIDE_NON_BINDING,
+            },
+            None => colour::PEPTIDE,
+        },
+        ColourMode::Probability => doc
+            .prediction
+            .as_ref()
+            .and_then(|p| p.probabilities.get(residue_index).copied().flatten())
+            .map(colour::viridis)
+            .unwrap_or(colour::UNKNOWN),
+        ColourMode::PredictedPocket => match &doc.prediction {
+            Some(p) => match p.pockets.get(residue_index).copied().flatten() {
+                Some(pocket) => colour::pocket_colour(pocket.index()),
+                None => colour::PEPTIDE_NON_BINDING,
+            },
+            None => colour::UNKNOWN,
+        },
+        ColourMode::ResidueType => colour::residue_type_colour(code),
+    }
+}
+
+fn trace_points(
+    chain: &Chain,
+    object: usize,
+    chain_index: usize,
+    colour_of: impl Fn(usize) -> Rgba,
+) -> Vec<TracePoint> {
+    chain
+        .residues
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            r.ca().map(|ca| TracePoint {
+                pos: ca.pos,
+                colour: colour_of(i),
+                residue: Some(ResidueRef::new(object, chain_index, i)),
+            })
+        })
+        .collect()
+}
+
+/// Builds the scene for `docs`: `active` in full detail, the others flagged as context as thin traces.
+pub fn build_scene(docs: &[Document], active: Option<usize>, display: &DisplaySettings) -> Scene {
+    let mut b = SceneBuilder::new();
+    for (object, doc) in docs.iter().enumerate() {
+        if Some(object) == active {
+            match doc.complex() {
+                Some(complex) => add_complex(&mut b, object, doc, complex, display),
+                None => add_context(&mut b, object, doc),
+            }
+        } else if doc.file.show_as_context {
+            add_context(&mut b, object, doc);
+        }
+    }
+    b.build()
+}
+
+/// A thin grey trace of every chain; the longest chain (the receptor, in practice) a little lighter.
+fn add_context(b: &mut SceneBuilder, object: usize, doc: &Document) {
+    let Some(structure) = doc.structure() else {
+        return;
+    };
+    let longest = structure
+        .chains
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, c)| c.residues.len())
+        .map(|(i, _)| i);
+    for (ci, chain) in structure.chains.iter().enumerate() {
+        let colour = if Some(ci) == longest {
+            colour::RECEPTOR
+        } else {
+            colour::OTHER_CHAIN
+        };
+        let dimmed = mix(colour, colour::BACKGROUND, 0.45);
+        b.trace(
+            &trace_points(chain, object, ci, |_| dimmed),
+            CONTEXT_TUBE,
+            MAX_CA_STEP,
+        );
+    }
+}
+
+fn mix(a: Rgba, b: Rgba, t: f32) -> Rgba {
+    let m = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;
+    [m(a[0], b[0]), m(a[1], b[1]), m(a[2], b[2]), a[3]]
+}
+
+fn add_complex(
+    b: &mut SceneBuilder,
+    object: usize,
+    doc: &Document,
+    complex: &Complex,
+    display: &DisplaySettings,
+) {
+    let chains = &complex.structure.chains;
+    let lining_colour = |i: usize| {
+        complex
+            .pockets
+            .iter()
+            .find(|s| s.residue_indices.contains(&i))
+            .map(|s| colour::pocket_colour(s.pocket.index()))
+    };
+    for (ci, chain) in chains.iter().enumerate() {
+        match complex.role_of(ci) {
+            ChainRole::Receptor => {
+                let pts = trace_points(chain, object, ci, |i| {
+                    lining_colour(i).unwrap_or(colour::RECEPTOR)
+                });
+                b.trace(&pts, RECEPTOR_TUBE, MAX_CA_STEP);
+                if !display.groove_sticks {
+                    for (i, r) in chain.residues.iter().enumerate() {
+                        if let (Some(c), Some(ca)) = (lining_colour(i), r.ca()) {
+                            b.sphere(
+                                ca.pos,
+                                LINING_SPHERE,
+                                c,
+                                Some(ResidueRef::new(object, ci, i)),
+                            );
+                        }
+                    }
+                }
+            }
+            ChainRole::Peptide => {
+                let mode = display.colour_mode;
+                let pts = trace_points(chain, object, ci, |i| {
+                    peptide_colour(doc, i, chain.residues[i].code, mode)
+                });
+                b.trace(&pts, PEPTIDE_TUBE, MAX_CA_STEP);
+            }
+            ChainRole::Other => {
+                if display.other_chains {
+                    b.trace(
+                        &trace_points(chain, object, ci, |_| colour::OTHER_CHAIN),
+                        OTHER_TUBE,
+                        MAX_CA_STEP,
+                    );
+                }
+            }
+        }
+    }
+    if display.groove_sticks {
+        add_groove_sticks(b, object, doc, complex, display);
+    }
+    if display.pocket_markers {
+        for site in &complex.pockets {
+            if let Some(centre) = site.centre {
+                let c = colour::with_alpha(
+                    colour::pocket_colour(site.pocket.index()),
+                    POCKET_MARKER_ALPHA,
+                );
+                b.marker(centre, POCKET_MARKER, c);
+            }
+        }
+    }
+}
+
+/// Sticks for every peptide residue and for receptor residues with a heavy atom within the groove radius of
+/// the peptide (pocket-lining residues always).
+fn add_groove_sticks(
+    b: &mut SceneBuilder,
+    object: usize,
+    doc: &Document,
+    complex: &Complex,
+    display: &DisplaySettings,
+) {
+    let peptide = complex.peptide_chain();
+    let peptide_atoms: Vec<Vec3> = peptide
+        .residues
+        .iter()
+        .flat_map(|r| r.heavy_atoms().map(|a| a.pos))
+        .collect();
+    let grid = crate::structure::PointGrid::from_points(
+        display.groove_radius.max(1.0),
+        peptide_atoms.iter().map(|p| (*p, ())),
+    );
+    let near_peptide = |pos: Vec3| {
+        let mut near = false;
+        grid.for_each_within(pos, display.groove_radius, |_, _, _| near = true);
+        near
+    };
+    let mut atoms: Vec<StickAtom> = Vec::new();
+    let mut elements: Vec<&str> = Vec::new();
+    let receptor = complex.receptor_chain();
+    for (i, r) in receptor.residues.iter().enumerate() {
+        let lining = pockets_lined_by(complex, i)
+            .first()
+            .map(|p| colour::pocket_colour(p.index()));
+        if lining.is_none() && !r.heavy_atoms().any(|a| near_peptide(a.pos)) {
+            continue;
+        }
+        let carbon = lining.unwrap_or(GROOVE_CARBON);
+        for a in r.heavy_atoms() {
+            atoms.push(StickAtom {
+                pos: a.pos,
+                colour: element_colour(&a.element, carbon),
+                residue: Some(ResidueRef::new(object, complex.receptor, i)),
+            });
+            elements.push(&a.element);
+        }
+    }
+    for (i, r) in peptide.residues.iter().enumerate() {
+        let carbon = peptide_colour(doc, i, r.code, display.colour_mode);
+        for a in r.heavy_atoms() {
+            atoms.push(StickAtom {
+                pos: a.pos,
+                colour: element_colour(&a.element, carbon),
+                residue: Some(ResidueRef::new(object, complex.peptide, i)),
+            });
+            elements.push(&a.element);
+        }
+    }
+    let positions: Vec<Vec3> = atoms.iter().map(|a| a.pos).collect();
+    let bonds = bonds_by_distance(&positions, &elements);
+    b.sticks(&atoms, &bonds, STICK_ATOM, STICK_BOND);
+}
+
+/// Bounding sphere of the active complex's peptide ("Focus peptide").
+pub fn peptide_focus(
+    scene: &Scene,
+    docs: &[Document],
+    active: usize,
+) -> Option<crate::render::scene::Bounds> {
+    let peptide = docs.get(active)?.complex()?.peptide;
+    scene.bounds_of(|r| r.object == active && r.chain == peptide)
+}
+
+/// Bounding sphere of the active object (the first view of a complex frames its groove, not the context).
+pub fn object_focus(scene: &Scene, active: usize) -> Option<crate::render::scene::Bounds> {
+    scene.bounds_of(|r| r.object == active)
+}
+
+/// World position of a residue (its CA, else its first atom).
+pub fn residue_position(docs: &[Document], r: ResidueRef) -> Option<Vec3> {
+    let residue = docs
+        .get(r.object)?
+        .structure()?
+        .chains
+        .get(r.chain)?
+        .residues
+        .get(r.residue)?;
+    residue
+        .ca()
+        .or_else(|| residue.atoms.first())
+        .map(|a| a.pos)
+}
+
+/// An orientation that looks into the NES-binding groove: the eye on the peptide's side of the pocket
+/// residues, the peptide running left to right from N to C terminus (as in the sequence strip).
+pub fn groove_view_rotation(complex: &Complex) -> Option<glam::Quat> {
+    let peptide_cas: Vec<Vec3> = complex
+        .peptide_chain()
+        .residues
+        .iter()
+        .filter_map(|r| r.ca())
+        .map(|a| a.pos)
+        .collect();
+    let receptor = complex.receptor_chain();
+    let lining: Vec<Vec3> = complex
+        .pockets
+        .iter()
+        .flat_map(|s| s.residue_indices.iter())
+        .filter_map(|&i| receptor.residues.get(i).and_then(|r| r.ca()).map(|a| a.pos))
+        .collect();
+    if peptide_cas.len() < 2 || lining.is_empty() {
+        return None;
+    }
+    let centroid = |v: &[Vec3]| v.iter().copied().sum::<Vec3>() / v.len() as f32;
+    let towards_eye = (centroid(&peptide_cas) - centroid(&lining)).try_normalize()?;
+    let n_to_c = *peptide_cas.last()? - peptide_cas[0];
+    let right = (n_to_c - towards_eye * n_to_c.dot(towards_eye)).try_normalize()?;
+    let up = towards_eye.cross(right);
+    Some(glam::Quat::from_mat3(&glam::Mat3::from_cols(right, up, towards_eye)).normalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::document::open_document;
+    use crate::app::state::OpenedFile;
+    use crate::labels::LabelSettings;
+    use crate::structure::PocketDefinition;
+
+    fn doc(name: &str, context: bool) -> Document {
+        let path = crate::assets_dir().join("structures").join(name);
+        let file = OpenedFile {
+            path,
+            show_as_context: context,
+            ..OpenedFile::default()
+        };
+        open_document(
+            file,
+            &PocketDefinition::bundled(),
+            &LabelSettings::default(),
+        )
+    }
+
+    #[test]
+    fn groove_scene_has_pockets_peptide_and_context() {
+        let docs = vec![
+            doc("3NBY_groove_excerpt.pdb", false),
+            doc("3NBY_CRM1_Ran_CA.pdb", true),
+        ];
+        let complex = docs[0].complex().expect("3NBY excerpt is a complex");
+        let display = DisplaySettings::default();
+        let scene = build_scene(&docs, Some(0), &display);
+        // One translucent marker per located pocket.
+        let located = complex
+            .pockets
+            .iter()
+            .filter(|s| s.centre.is_some())
+            .count();
+        assert_eq!(scene.markers.len(), located);
+        assert!(located >= 4);
+        // Every pocket colour is on some receptor sphere.
+        for site in complex
+            .pockets
+            .iter()
+            .filter(|s| !s.residue_indices.is_empty())
+        {
+            let c = colour::pocket_colour(site.pocket.index());
+            assert!(
+                scene.spheres.iter().any(|s| s.colour == c),
+                "{:?} not drawn",
+                site.pocket
+            );
+        }
+        // The peptide is pickable and its focus is small; the context trace makes the whole scene large.
+        let focus = peptide_focus(&scene, &docs, 0).expect("peptide bounds");
+        let all = scene.bounds().expect("bounds");
+        assert!(
+            focus.radius < 25.0 && all.radius > 50.0,
+            "focus {focus:?} all {all:?}"
+        );
+        assert!(
+            scene.pick_targets.iter().any(|r| r.object == 1),
+            "context trace is drawn"
+        );
+
+        let mut plain = display.clone();
+        plain.groove_sticks = false;
+        plain.pocket_markers = false;
+        let lean = build_scene(&docs, Some(0), &plain);
+        assert!(lean.markers.is_empty());
+        assert!(lean.spheres.len() < scene.spheres.len());
+    }
+
+    #[test]
+    fn colour_modes_colour_the_peptide() {
+        let d = doc("3NBY_groove_excerpt.pdb", false);
+        let complex = d.complex().unwrap();
+        let pep = complex.peptide_chain();
+        let in_pocket = d
+            .labels
+            .iter()
+            .find(|l| l.pocket.is_some())
+            .expect("a residue in a pocket");
+        let c = peptide_colour(
+            &d,
+            in_pocket.residue_index,
+            in_pocket.code,
+            ColourMode::Label,
+        );
+        assert_eq!(c, colour::pocket_colour(in_pocket.pocket.unwrap().index()));
+        assert_eq!(
+            peptide_colour(&d, 0, pep.residues[0].code, ColourMode::Probability),
+            colour::UNKNOWN
+        );
+        assert_eq!(
+            peptide_colour(&d, 0, 'L', ColourMode::ResidueType),
+            colour::ResidueClass::Hydrophobic.colour()
+        );
+    }
+}

@@ -1,0 +1,1090 @@
+//! The application: owns the session state, the opened documents, the camera and background jobs, and lays
+//! out the panels each frame.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+
+use anyhow::Context as _;
+
+use crate::labels::{DistanceMode, LabelSettings, ResidueLabel};
+use crate::render::view3d::SceneHandle;
+use crate::render::{OrbitCamera, ResidueRef, ViewParams};
+use crate::structure::PocketDefinition;
+
+use super::document::{Document, bundled_session, open_document, open_document_bytes};
+use super::jobs::{Job, Outcome};
+use super::log::Log;
+use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, peptide_focus};
+use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
+use super::training::{
+    EmbeddingSummary, SequencePrediction, SharedModel, TrainedModel, embed_job,
+    peptides_from_documents, predict_sequences, predict_with_checkpoint, prediction_for_document,
+    train_job,
+};
+use crate::train::EpochReport;
+
+/// How the app starts.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// Files named on the command line (replace the saved session's files).
+    pub paths: Vec<PathBuf>,
+    /// Save a screenshot of the window to this file once everything has loaded, then quit.
+    pub screenshot: Option<PathBuf>,
+    /// Ignore the saved session (tests, screenshots): start from the bundled examples or `paths`.
+    pub fresh: bool,
+}
+
+/// Where the camera should go once the view's size is known.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Framing {
+    Everything,
+    ActiveObject,
+    Peptide,
+}
+
+pub(crate) struct ScreenshotTask {
+    pub path: PathBuf,
+    pub requested: bool,
+    pub settle_frames: u32,
+    pub rx: Receiver<Arc<egui::ColorImage>>,
+    pub tx: std::sync::mpsc::Sender<Arc<egui::ColorImage>>,
+}
+
+pub struct NesbindApp {
+    pub state: AppState,
+    pub docs: Vec<Document>,
+    pub log: Log,
+    pub(crate) ctx: egui::Context,
+    pub(crate) render_state: Option<egui_wgpu::RenderState>,
+    pub(crate) pockets: Arc<PocketDefinition>,
+    pub(crate) scene: SceneHandle,
+    pub(crate) scene_dirty: bool,
+    pub camera: OrbitCamera,
+    pub(crate) pending_framing: Option<Framing>,
+    /// Residue under the cursor in the 3D view, the sequence strip or the table (as of the last frame).
+    pub hovered: Option<ResidueRef>,
+    /// Hover collected while this frame is drawn; becomes `hovered` at its end.
+    pub(crate) hover_next: Option<ResidueRef>,
+    /// Clicked residue, mirrored in the view, the strip and the table.
+    pub selected: Option<ResidueRef>,
+    pub(crate) load_job: Option<Job<Vec<Document>>>,
+    /// Files the running load job is reading (kept for the session if the app closes meanwhile).
+    pub(crate) pending_files: Vec<OpenedFile>,
+    pub(crate) label_job: Option<Job<Vec<Vec<ResidueLabel>>>>,
+    pub(crate) train_job: Option<Job<TrainedModel>>,
+    pub(crate) rebuild_job: Option<Job<(usize, Document)>>,
+    pub(crate) embed_job: Option<Job<EmbeddingSummary>>,
+    pub embedding: Option<EmbeddingSummary>,
+    pub(crate) epoch_rx: Option<Receiver<EpochReport>>,
+    /// Epoch reports of the running or last training, for the plots.
+    pub history: Vec<EpochReport>,
+    /// The last trained model (used by Predict).
+    pub model: Option<SharedModel>,
+    pub(crate) predict_job: Option<Job<(Option<usize>, Vec<SequencePrediction>)>>,
+    /// The Predict panel's sequence box and its last result.
+    pub typed_sequence: String,
+    pub typed_prediction: Option<SequencePrediction>,
+    pub(crate) dialog: Option<Receiver<DialogResult>>,
+    pub(crate) screenshot: Option<ScreenshotTask>,
+    /// Last size of the 3D view in physical pixels, and its rectangle in points.
+    pub view_size_px: [u32; 2],
+    pub view_rect: egui::Rect,
+    pub(crate) adapter: Option<String>,
+    /// burn's view of the window's wgpu device, registered on first GPU use.
+    pub(crate) shared_gpu: Option<Result<burn::tensor::Device, String>>,
+    /// The camera came from the saved session: do not re-frame when the session's files arrive.
+    pub(crate) restored_camera: bool,
+}
+
+/// What a native file dialog (run on its own thread) returned.
+pub(crate) enum DialogResult {
+    Open(Vec<PathBuf>),
+    ExportPng(PathBuf),
+    ExportCsv(PathBuf),
+    PocketFile(PathBuf),
+    EsmFolder(PathBuf),
+}
+
+impl NesbindApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let mut log = Log::default();
+        let render_state = cc.wgpu_render_state.clone();
+        let adapter = render_state
+            .as_ref()
+            .map(|rs| super::gpu::describe_adapter(&rs.adapter.get_info()));
+        match &render_state {
+            Some(rs) => {
+                crate::render::view3d::install(rs);
+                if let Some(a) = &adapter {
+                    log.info(format!("GPU adapter: {a}"));
+                }
+            }
+            None => log
+                .error("no wgpu renderer: the 3D view is unavailable (run with the wgpu backend)"),
+        }
+        let saved: Option<AppState> = if options.fresh {
+            None
+        } else {
+            cc.storage.and_then(|s| eframe::get_value(s, STORAGE_KEY))
+        };
+        let mut state = saved.unwrap_or_default();
+        let camera = state.camera.as_ref().and_then(OrbitCamera::from_state);
+        let mut files = std::mem::take(&mut state.files);
+        if !options.paths.is_empty() {
+            files = options
+                .paths
+                .iter()
+                .map(|p| OpenedFile {
+                    path: p.clone(),
+                    ..Default::default()
+                })
+                .collect();
+            state.active = Some(0);
+        }
+        if files.is_empty() {
+            files = bundled_session();
+            state.active = Some(0);
+            if files.is_empty() {
+                log.warn("the bundled example structures were not found (assets/structures); use File > Open…");
+            }
+        }
+        let (tx, rx) = channel();
+        let mut app = Self {
+            state,
+            docs: Vec::new(),
+            log,
+            ctx: cc.egui_ctx.clone(),
+            render_state,
+            pockets: Arc::new(PocketDefinition::bundled()),
+            scene: SceneHandle::default(),
+            scene_dirty: true,
+            camera: camera.unwrap_or_default(),
+            pending_framing: None,
+            hovered: None,
+            hover_next: None,
+            selected: None,
+            load_job: None,
+            pending_files: Vec::new(),
+            label_job: None,
+            train_job: None,
+            rebuild_job: None,
+            embed_job: None,
+            embedding: None,
+            epoch_rx: None,
+            history: Vec::new(),
+            model: None,
+            predict_job: None,
+            typed_sequence: String::new(),
+            typed_prediction: None,
+            dialog: None,
+            screenshot: options.screenshot.map(|path| ScreenshotTask {
+                path,
+                requested: false,
+                settle_frames: 0,
+                rx,
+                tx,
+            }),
+            view_size_px: [1, 1],
+            view_rect: egui::Rect::NOTHING,
+            adapter,
+            restored_camera: camera.is_some(),
+            shared_gpu: None,
+        };
+        if let Some(path) = app.state.labels.pocket_file.clone() {
+            app.load_pocket_file(&path);
+        }
+        let restoring_active = app.state.active;
+        app.open_files(files);
+        // open_files makes the first new file active; a restored session keeps its own choice.
+        if !options.paths.is_empty() || restoring_active.is_none() {
+            app.state.active = Some(0);
+        } else {
+            app.state.active = restoring_active;
+        }
+        app
+    }
+
+    /// Opens files in the background; they are appended to the list when read.
+    pub fn open_paths(&mut self, paths: &[PathBuf]) {
+        let files = paths
+            .iter()
+            .map(|p| OpenedFile {
+                path: p.clone(),
+                ..Default::default()
+            })
+            .collect();
+        self.open_files(files);
+    }
+
+    pub(crate) fn open_files(&mut self, files: Vec<OpenedFile>) {
+        if files.is_empty() {
+            return;
+        }
+        // Queue behind a running load: fold both into one job so documents keep their order.
+        let mut files = files;
+        if let Some(job) = self.load_job.take() {
+            job.cancel();
+            self.log
+                .info("restarting the running load with the new files");
+            let mut pending: Vec<OpenedFile> = self.pending_files.drain(..).collect();
+            pending.append(&mut files);
+            files = pending;
+        }
+        self.pending_files = files.clone();
+        let pockets = self.pockets.clone();
+        let settings = self.label_settings();
+        let n = files.len();
+        self.load_job = Some(Job::spawn(
+            &self.ctx,
+            format!("Opening {n} file(s)"),
+            move |jc| {
+                let mut docs = Vec::with_capacity(n);
+                for (i, file) in files.into_iter().enumerate() {
+                    jc.check()?;
+                    jc.progress(
+                        Some(i as f32 / n as f32),
+                        format!("reading {}", super::document::file_label(&file.path)),
+                    );
+                    docs.push(open_document(file, &pockets, &settings));
+                }
+                Ok(docs)
+            },
+        ));
+    }
+
+    /// Opens dropped files; files without a readable path are parsed from their bytes.
+    pub(crate) fn open_dropped(&mut self, dropped: Vec<egui::DroppedFileHandle>) {
+        let mut paths = Vec::new();
+        for f in dropped {
+            let path = f.path().to_path_buf();
+            if path.is_file() {
+                paths.push(path);
+            } else {
+                match f.bytes() {
+                    Ok(bytes) => {
+                        let doc = open_document_bytes(
+                            OpenedFile {
+                                path,
+                                ..Default::default()
+                            },
+                            &bytes,
+                            &self.pockets,
+                            &self.label_settings(),
+                        );
+                        self.add_documents(vec![doc]);
+                    }
+                    Err(e) => self
+                        .log
+                        .error(format!("cannot read dropped file {}: {e}", path.display())),
+                }
+            }
+        }
+        self.open_paths(&paths);
+    }
+
+    pub(crate) fn add_documents(&mut self, docs: Vec<Document>) {
+        let first_new = self.docs.len();
+        for doc in docs {
+            let name = doc.name();
+            match (&doc.content, doc.complex()) {
+                (_, Some(c)) => {
+                    let bind = doc.labels.iter().filter(|l| l.binding).count();
+                    self.log.info(format!(
+                        "{name}: CRM1 chain {}, NES chain {} ({} residues, {bind} binding)",
+                        c.receptor_chain().id,
+                        c.peptide_chain().id,
+                        doc.labels.len()
+                    ));
+                    for note in &c.structure.warnings {
+                        self.log.warn(format!("{name}: {note}"));
+                    }
+                }
+                _ => match doc.structure() {
+                    Some(structure) if doc.file.show_as_context => {
+                        let chains: Vec<String> = structure
+                            .chains
+                            .iter()
+                            .map(|c| format!("{} ({} res)", c.id, c.polymer_len()))
+                            .collect();
+                        self.log.info(format!(
+                            "{name}: opened as context, chains {}",
+                            chains.join(", ")
+                        ))
+                    }
+                    Some(_) => self.log.warn(format!(
+                        "{name}: shown, but not a CRM1–NES complex: {}",
+                        doc.problem().unwrap_or("")
+                    )),
+                    None => self
+                        .log
+                        .error(format!("{name}: {}", doc.problem().unwrap_or("unreadable"))),
+                },
+            }
+            self.docs.push(doc);
+        }
+        let active_ok = self
+            .state
+            .active
+            .is_some_and(|a| a < self.docs.len() && self.docs[a].complex().is_some());
+        if self.state.active.is_some_and(|a| a >= first_new) && self.pending_framing.is_none() {
+            // The active complex just arrived: frame it (a restored camera is kept).
+            if self.restored_camera {
+                self.restored_camera = false;
+            } else {
+                self.pending_framing = Some(Framing::ActiveObject);
+            }
+        }
+        if !active_ok {
+            self.state.active = (first_new..self.docs.len())
+                .find(|&i| self.docs[i].complex().is_some())
+                .or(self.state.active.filter(|&a| a < self.docs.len()));
+            self.pending_framing = Some(Framing::ActiveObject);
+        }
+        self.scene_dirty = true;
+    }
+
+    pub fn active_document(&self) -> Option<&Document> {
+        self.state.active.and_then(|i| self.docs.get(i))
+    }
+
+    pub fn set_active(&mut self, index: usize) {
+        if index < self.docs.len() && self.state.active != Some(index) {
+            self.state.active = Some(index);
+            self.hovered = None;
+            self.selected = None;
+            self.scene_dirty = true;
+            self.pending_framing = Some(Framing::ActiveObject);
+        }
+    }
+
+    pub fn close_document(&mut self, index: usize) {
+        if index >= self.docs.len() {
+            return;
+        }
+        self.docs.remove(index);
+        self.state.active = match self.state.active {
+            Some(a) if a == index => (!self.docs.is_empty()).then_some(0),
+            Some(a) if a > index => Some(a - 1),
+            other => other,
+        };
+        self.hovered = None;
+        self.selected = None;
+        self.scene_dirty = true;
+    }
+
+    /// True while files load or labels are computed.
+    pub fn is_busy(&self) -> bool {
+        self.load_job.is_some()
+            || self.label_job.is_some()
+            || self.train_job.is_some()
+            || self.embed_job.is_some()
+            || self.rebuild_job.is_some()
+            || self.predict_job.is_some()
+    }
+
+    /// The burn device for the Training panel's choice: the window's own GPU (shared), or the CPU.
+    /// `auto` takes the GPU only when it is real hardware (a software rasteriser is slower than flex).
+    pub fn compute_device(&mut self) -> Result<crate::compute::ComputeDevice, String> {
+        use crate::compute::{ComputeDevice, DeviceChoice, cpu_device};
+        let want_gpu = match self.state.train.device {
+            DeviceChoice::Cpu => false,
+            DeviceChoice::Gpu => true,
+            DeviceChoice::Auto => self
+                .render_state
+                .as_ref()
+                .is_some_and(|rs| rs.adapter.get_info().device_type != wgpu::DeviceType::Cpu),
+        };
+        if !want_gpu {
+            return Ok(cpu_device());
+        }
+        let Some(rs) = self.render_state.as_ref() else {
+            return Err("no GPU adapter: choose CPU".into());
+        };
+        let device = self
+            .shared_gpu
+            .get_or_insert_with(|| super::gpu::shared_burn_device(rs))
+            .clone()?;
+        Ok(ComputeDevice {
+            device,
+            description: format!(
+                "GPU shared with the view: {}",
+                self.adapter.clone().unwrap_or_default()
+            ),
+            is_gpu: true,
+            note: None,
+        })
+    }
+
+    /// Trains a tagger on the labelled peptides of the open complexes, in the background.
+    pub fn start_training(&mut self) {
+        if self.train_job.is_some() {
+            return;
+        }
+        let device = match self.compute_device() {
+            Ok(d) => d,
+            Err(e) => {
+                self.log.error(e);
+                return;
+            }
+        };
+        let peptides = peptides_from_documents(&self.docs);
+        let settings = self.state.train.clone();
+        let (tx, rx) = channel();
+        self.history.clear();
+        self.epoch_rx = Some(rx);
+        let extra = if settings.nesdb_patterns {
+            " + NESdb pattern-labelled NESs"
+        } else {
+            ""
+        };
+        self.log.info(format!(
+            "training on {} peptides of the open complexes{extra}",
+            peptides.len()
+        ));
+        self.train_job = Some(Job::spawn(&self.ctx, "Training", move |jc| {
+            train_job(peptides, settings, device, tx, jc)
+        }));
+    }
+
+    /// Embeds the open complexes' peptides with ESM-2 (Embedding panel), in the background.
+    pub fn start_embedding(&mut self) {
+        if self.embed_job.is_some() {
+            return;
+        }
+        let device = match self.compute_device() {
+            Ok(d) => d,
+            Err(e) => {
+                self.log.error(e);
+                return;
+            }
+        };
+        let peptides = peptides_from_documents(&self.docs);
+        let settings = self.state.train.clone();
+        self.embed_job = Some(Job::spawn(&self.ctx, "Embedding", move |jc| {
+            embed_job(peptides, settings, device, jc)
+        }));
+    }
+
+    pub fn cancel_training(&mut self) {
+        if let Some(job) = &self.train_job {
+            job.cancel();
+        }
+    }
+
+    /// Predicts the active complex's peptide (`None`) or a typed sequence with the trained model.
+    pub fn start_prediction(&mut self, sequence: Option<String>) {
+        if self.predict_job.is_some() {
+            return;
+        }
+        let model = self.model.clone();
+        // Without a model trained in this session, the bundled checkpoint predicts (on the chosen device).
+        let device = match model.is_none().then(|| self.compute_device()).transpose() {
+            Ok(d) => d,
+            Err(e) => {
+                self.log.error(e);
+                return;
+            }
+        };
+        let settings = self.state.train.clone();
+        let (target, seq) = match sequence {
+            Some(s) => {
+                let s: String = s
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_uppercase();
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphabetic()) {
+                    self.log
+                        .error(format!("'{s}' is not a one-letter amino-acid sequence"));
+                    return;
+                }
+                (None, s)
+            }
+            None => {
+                let Some(doc) = self.active_document().filter(|d| !d.labels.is_empty()) else {
+                    self.log.warn("no labelled peptide in the active file");
+                    return;
+                };
+                (
+                    self.state.active,
+                    doc.labels.iter().map(|l| l.code).collect(),
+                )
+            }
+        };
+        self.predict_job = Some(Job::spawn(&self.ctx, "Predicting", move |jc| {
+            let seqs = [seq];
+            let out = match (&model, device) {
+                (Some(m), _) => predict_sequences(m, &seqs, jc)?,
+                (None, Some(dev)) => predict_with_checkpoint(None, &settings, dev, &seqs, jc)?,
+                (None, None) => anyhow::bail!("no model to predict with"),
+            };
+            Ok((target, out))
+        }));
+    }
+
+    pub fn set_colour_mode(&mut self, mode: ColourMode) {
+        if self.state.display.colour_mode != mode {
+            self.state.display.colour_mode = mode;
+            self.scene_dirty = true;
+        }
+    }
+
+    pub fn label_settings(&self) -> LabelSettings {
+        let mode = match self.state.labels.mode {
+            DistanceModeChoice::Ca => DistanceMode::Ca,
+            DistanceModeChoice::Heavy => DistanceMode::Heavy,
+        };
+        LabelSettings::new(mode, self.state.labels.cutoff)
+    }
+
+    /// Relabels every open complex with the panel's settings, in the background.
+    pub fn run_labelling(&mut self) {
+        if self.label_job.is_some() {
+            return;
+        }
+        let settings = self.label_settings();
+        let complexes: Vec<Option<crate::structure::Complex>> =
+            self.docs.iter().map(|d| d.complex().cloned()).collect();
+        let n = complexes.len().max(1);
+        self.label_job = Some(Job::spawn(&self.ctx, "Labelling", move |jc| {
+            let mut out = Vec::with_capacity(complexes.len());
+            for (i, c) in complexes.iter().enumerate() {
+                jc.check()?;
+                jc.progress(
+                    Some(i as f32 / n as f32),
+                    format!("labelling {}/{n}", i + 1),
+                );
+                out.push(
+                    c.as_ref()
+                        .map(|c| crate::labels::label_complex(c, &settings))
+                        .unwrap_or_default(),
+                );
+            }
+            Ok(out)
+        }));
+    }
+
+    /// Loads a pocket definition file for labelling (and rebuilds every complex with it).
+    pub fn load_pocket_file(&mut self, path: &Path) {
+        match PocketDefinition::from_file(path) {
+            Ok(def) => {
+                self.log.info(format!(
+                    "pocket definition: {} ({} residues)",
+                    def.source,
+                    def.residues.len()
+                ));
+                self.pockets = Arc::new(def);
+                self.state.labels.pocket_file = Some(path.to_path_buf());
+                self.rebuild_all();
+            }
+            Err(e) => self.log.error(format!("{e}")),
+        }
+    }
+
+    pub fn use_bundled_pockets(&mut self) {
+        self.pockets = Arc::new(PocketDefinition::bundled());
+        self.state.labels.pocket_file = None;
+        self.rebuild_all();
+    }
+
+    fn rebuild_all(&mut self) {
+        let settings = self.label_settings();
+        for doc in &mut self.docs {
+            doc.rebuild(&self.pockets, &settings);
+        }
+        self.scene_dirty = true;
+    }
+
+    /// Re-decides the chain roles of one document after the user changed them.
+    pub fn set_chain_roles(
+        &mut self,
+        index: usize,
+        receptor: Option<String>,
+        peptide: Option<String>,
+    ) {
+        if self.rebuild_job.is_some() {
+            self.log
+                .warn("chain roles are still being applied; try again in a moment");
+            return;
+        }
+        let Some(doc) = self.docs.get(index) else {
+            return;
+        };
+        // Numbering a long receptor chain aligns it to human XPO1: off the UI thread.
+        let mut doc = doc.clone();
+        doc.file.receptor = receptor;
+        doc.file.peptide = peptide;
+        let pockets = self.pockets.clone();
+        let settings = self.label_settings();
+        self.rebuild_job = Some(Job::spawn(&self.ctx, "Applying chain roles", move |jc| {
+            jc.progress(None, format!("rebuilding {}", doc.name()));
+            doc.rebuild(&pockets, &settings);
+            Ok((index, doc))
+        }));
+    }
+
+    /// Writes the labels of every open complex as CSV.
+    pub fn export_labels_csv(&mut self, path: &Path) -> anyhow::Result<()> {
+        let mut out = Vec::new();
+        let rows: Vec<(String, &[ResidueLabel])> = self
+            .docs
+            .iter()
+            .filter(|d| d.complex().is_some())
+            .map(|d| (d.name(), d.labels.as_slice()))
+            .collect();
+        crate::labels::write_csv(&mut out, rows.iter().map(|(n, l)| (n.as_str(), *l)))
+            .context("formatting the labels as CSV")?;
+        std::fs::write(path, out).with_context(|| format!("writing {}", path.display()))?;
+        self.log
+            .info(format!("labels written to {}", path.display()));
+        Ok(())
+    }
+
+    /// Renders the 3D view at twice its on-screen resolution and saves it as PNG.
+    pub fn export_png(&mut self, path: &Path) -> anyhow::Result<()> {
+        self.refresh_scene();
+        let rs = self
+            .render_state
+            .as_ref()
+            .context("no wgpu device: the view cannot be exported")?;
+        let size = [
+            self.view_size_px[0].max(64) * 2,
+            self.view_size_px[1].max(64) * 2,
+        ];
+        let mut params = ViewParams::new(self.camera, size);
+        params.selected = self
+            .selected
+            .and_then(|r| self.scene.scene.pick_of(r))
+            .unwrap_or(0);
+        let image = crate::render::view3d::render_image(rs, &self.scene, &params)?;
+        image
+            .save(path)
+            .with_context(|| format!("writing {}", path.display()))?;
+        self.log.info(format!(
+            "view saved to {} ({}×{})",
+            path.display(),
+            size[0],
+            size[1]
+        ));
+        Ok(())
+    }
+
+    /// Rebuilds the scene if anything it shows has changed.
+    pub(crate) fn refresh_scene(&mut self) {
+        if !self.scene_dirty {
+            return;
+        }
+        self.scene_dirty = false;
+        let scene = build_scene(&self.docs, self.state.active, &self.state.display);
+        if let Some(b) = scene.bounds() {
+            self.camera.set_scene_bounds(b.centre, b.radius);
+        }
+        self.scene.replace(scene);
+    }
+
+    /// Selects a residue (mirrored in the view, strip and table); `centre` also moves the orbit centre to it.
+    pub fn select_residue(&mut self, r: ResidueRef, centre: bool) {
+        self.selected = Some(r);
+        if centre && let Some(p) = super::molecule_scene::residue_position(&self.docs, r) {
+            self.camera.centre_on(p);
+        }
+    }
+
+    pub fn reset_view(&mut self) {
+        self.pending_framing = Some(Framing::Everything);
+    }
+
+    pub fn focus_peptide(&mut self) {
+        self.pending_framing = Some(Framing::Peptide);
+    }
+
+    /// Applies a pending framing now that the view's aspect is known.
+    pub(crate) fn apply_framing(&mut self, aspect: f32) {
+        let Some(framing) = self.pending_framing else {
+            return;
+        };
+        let scene = &self.scene.scene;
+        if scene.is_empty() {
+            // Keep the request until something is loaded.
+            return;
+        }
+        self.pending_framing = None;
+        let bounds = match (framing, self.state.active) {
+            (Framing::Peptide, Some(a)) => peptide_focus(scene, &self.docs, a),
+            (Framing::ActiveObject, Some(a)) => object_focus(scene, a),
+            _ => None,
+        }
+        .or_else(|| scene.bounds());
+        if let Some(b) = bounds {
+            let groove_view = self
+                .active_document()
+                .and_then(|d| d.complex())
+                .and_then(groove_view_rotation);
+            match framing {
+                Framing::Everything => self.camera.rotation = glam::Quat::IDENTITY,
+                Framing::ActiveObject | Framing::Peptide => {
+                    if let Some(q) = groove_view {
+                        self.camera.rotation = q;
+                    }
+                }
+            }
+            // A peptide is small: leave room around it so the pockets it sits in stay in view.
+            let radius = if framing == Framing::Peptide {
+                b.radius + 6.0
+            } else {
+                b.radius
+            };
+            self.camera.fit_sphere(b.centre, radius, aspect);
+        }
+    }
+
+    pub(crate) fn poll_jobs(&mut self) {
+        if let Some(job) = &mut self.load_job
+            && let Some(outcome) = job.poll()
+        {
+            self.load_job = None;
+            self.pending_files.clear();
+            match outcome {
+                Outcome::Done(docs) => self.add_documents(docs),
+                Outcome::Failed(e) => self.log.error(format!("opening files failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("opening files cancelled"),
+            }
+        }
+        if let Some(job) = &mut self.label_job
+            && let Some(outcome) = job.poll()
+        {
+            self.label_job = None;
+            match outcome {
+                Outcome::Done(all) => {
+                    for (doc, labels) in self.docs.iter_mut().zip(all) {
+                        if doc.complex().is_some() {
+                            doc.labels = labels;
+                        }
+                    }
+                    let s = self.label_settings();
+                    self.log.info(format!(
+                        "labelled {} complexes ({:?}, cutoff {:.1} Å)",
+                        self.docs.len(),
+                        s.mode,
+                        s.cutoff
+                    ));
+                    self.scene_dirty = true;
+                }
+                Outcome::Failed(e) => self.log.error(format!("labelling failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("labelling cancelled"),
+            }
+        }
+        if let Some(rx) = &self.epoch_rx {
+            self.history.extend(rx.try_iter());
+        }
+        if let Some(job) = &mut self.train_job
+            && let Some(outcome) = job.poll()
+        {
+            self.train_job = None;
+            match outcome {
+                Outcome::Done(model) => {
+                    let last = model
+                        .history
+                        .last()
+                        .map(|r| r.train_loss)
+                        .unwrap_or(f32::NAN);
+                    self.log.info(format!(
+                        "training finished ({:?}) after {} epochs on {} peptides, best epoch {}, last loss {last:.4} ({})",
+                        model.stop,
+                        model.history.len(),
+                        model.peptides,
+                        model.best_epoch,
+                        model.device_name
+                    ));
+                    self.history = model.history.clone();
+                    self.model = Some(std::sync::Arc::new(model));
+                }
+                Outcome::Failed(e) => self.log.error(format!("training failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("training cancelled"),
+            }
+        }
+        if let Some(job) = &mut self.rebuild_job
+            && let Some(outcome) = job.poll()
+        {
+            self.rebuild_job = None;
+            match outcome {
+                Outcome::Done((index, doc)) => {
+                    let name = doc.name();
+                    match doc.problem() {
+                        Some(p) => self.log.warn(format!("{name}: {p}")),
+                        None => self.log.info(format!("{name}: chain roles updated")),
+                    }
+                    // The list may have changed meanwhile: only replace the same file.
+                    if let Some(slot) = self.docs.get_mut(index)
+                        && slot.file.path == doc.file.path
+                    {
+                        *slot = doc;
+                        self.hovered = None;
+                        self.selected = None;
+                        self.scene_dirty = true;
+                    }
+                }
+                Outcome::Failed(e) => self
+                    .log
+                    .error(format!("applying chain roles failed: {e:#}")),
+                Outcome::Cancelled => {}
+            }
+        }
+        if let Some(job) = &mut self.embed_job
+            && let Some(outcome) = job.poll()
+        {
+            self.embed_job = None;
+            match outcome {
+                Outcome::Done(summary) => {
+                    self.log.info(format!(
+                        "embedded {} peptides with {} (layer {}, {} dims) in {:.1} s on {}",
+                        summary.peptides.len(),
+                        summary.model,
+                        summary.layer,
+                        summary.dim,
+                        summary.seconds,
+                        summary.device
+                    ));
+                    self.embedding = Some(summary);
+                }
+                Outcome::Failed(e) => self.log.error(format!("embedding failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("embedding cancelled"),
+            }
+        }
+        if let Some(job) = &mut self.predict_job
+            && let Some(outcome) = job.poll()
+        {
+            self.predict_job = None;
+            match outcome {
+                Outcome::Done((Some(doc_index), preds)) => {
+                    if let (Some(doc), Some(p)) = (self.docs.get_mut(doc_index), preds.first()) {
+                        let source = if self.model.is_some() {
+                            "BiLSTM trained in this session".to_string()
+                        } else {
+                            format!(
+                                "bundled BiLSTM ({})",
+                                super::training::bundled_model_label()
+                            )
+                        };
+                        doc.prediction = prediction_for_document(doc, p, &source);
+                        self.log.info(format!("predicted {}", doc.name()));
+                        self.scene_dirty = true;
+                    }
+                }
+                Outcome::Done((None, preds)) => self.typed_prediction = preds.into_iter().next(),
+                Outcome::Failed(e) => self.log.error(format!("prediction failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("prediction cancelled"),
+            }
+        }
+        if let Some(rx) = &self.dialog
+            && let Ok(result) = rx.try_recv()
+        {
+            self.dialog = None;
+            self.handle_dialog(result);
+        }
+    }
+
+    fn handle_dialog(&mut self, result: DialogResult) {
+        let remember =
+            |state: &mut AppState, p: &Path| state.last_dir = p.parent().map(Path::to_path_buf);
+        match result {
+            DialogResult::Open(paths) => {
+                if let Some(p) = paths.first() {
+                    remember(&mut self.state, p);
+                }
+                self.open_paths(&paths);
+            }
+            DialogResult::ExportPng(path) => {
+                remember(&mut self.state, &path);
+                if let Err(e) = self.export_png(&path) {
+                    self.log.error(format!("{e:#}"));
+                }
+            }
+            DialogResult::ExportCsv(path) => {
+                remember(&mut self.state, &path);
+                if let Err(e) = self.export_labels_csv(&path) {
+                    self.log.error(format!("{e:#}"));
+                }
+            }
+            DialogResult::PocketFile(path) => self.load_pocket_file(&path),
+            DialogResult::EsmFolder(path) => {
+                self.log
+                    .info(format!("ESM-2 model folder: {}", path.display()));
+                self.state.train.esm_dir = Some(path);
+            }
+        }
+    }
+
+    /// Runs a native file dialog on its own thread so the window keeps drawing while it is open.
+    pub(crate) fn spawn_dialog(&mut self, kind: DialogKind) {
+        if self.dialog.is_some() {
+            return;
+        }
+        let (tx, rx) = channel();
+        let dir = self.state.last_dir.clone();
+        let ctx = self.ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("nesbind file dialog".into())
+            .spawn(move || {
+                let mut dialog = rfd::FileDialog::new();
+                if let Some(d) = dir {
+                    dialog = dialog.set_directory(d);
+                }
+                let result = match kind {
+                    DialogKind::Open => dialog
+                        .add_filter(
+                            "Structures (PDB, mmCIF, gz)",
+                            &["pdb", "cif", "mmcif", "ent", "gz", "pdb1"],
+                        )
+                        .add_filter("All files", &["*"])
+                        .pick_files()
+                        .map(DialogResult::Open),
+                    DialogKind::ExportPng => dialog
+                        .add_filter("PNG image", &["png"])
+                        .set_file_name("nesbind_view.png")
+                        .save_file()
+                        .map(DialogResult::ExportPng),
+                    DialogKind::ExportCsv => dialog
+                        .add_filter("CSV", &["csv"])
+                        .set_file_name("nesbind_labels.csv")
+                        .save_file()
+                        .map(DialogResult::ExportCsv),
+                    DialogKind::PocketFile => dialog
+                        .add_filter("Pocket definition (JSON, CSV)", &["json", "csv"])
+                        .pick_file()
+                        .map(DialogResult::PocketFile),
+                    DialogKind::EsmFolder => dialog.pick_folder().map(DialogResult::EsmFolder),
+                };
+                if let Some(r) = result {
+                    tx.send(r).ok();
+                }
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.dialog = Some(rx),
+            Err(e) => self.log.error(format!("cannot open a file dialog: {e}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DialogKind {
+    Open,
+    ExportPng,
+    ExportCsv,
+    PocketFile,
+    EsmFolder,
+}
+
+impl eframe::App for NesbindApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.poll_jobs();
+        let dropped = ui.ctx().input(|i| i.raw.dropped_files.clone());
+        if !dropped.is_empty() {
+            self.open_dropped(dropped);
+        }
+        self.refresh_scene();
+        self.hover_next = None;
+
+        self.menu_bar(ui);
+        self.status_bar(ui);
+        if self.state.show_log {
+            self.log_panel(ui);
+        }
+        egui::Panel::left("nesbind side panel")
+            .resizable(true)
+            .default_size(370.0)
+            .min_size(260.0)
+            .max_size(520.0)
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    for tab in PanelTab::ALL {
+                        ui.selectable_value(&mut self.state.tab, tab, tab.name());
+                    }
+                });
+                ui.separator();
+                match self.state.tab {
+                    PanelTab::Files => self.files_panel(ui),
+                    PanelTab::Labels => self.labels_panel(ui),
+                    PanelTab::Embedding => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.embedding_panel(ui));
+                    }
+                    PanelTab::Training => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.training_panel(ui));
+                    }
+                    PanelTab::Predict => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.predict_panel(ui));
+                    }
+                }
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.view_panel(ui));
+        if self.hover_next != self.hovered {
+            self.hovered = self.hover_next;
+            ui.ctx().request_repaint();
+        }
+        self.screenshot_step(ui.ctx());
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.state.files = self
+            .docs
+            .iter()
+            .map(|d| d.file.clone())
+            .chain(self.pending_files.iter().cloned())
+            .collect();
+        self.state.camera = Some(self.camera.to_state());
+        eframe::set_value(storage, STORAGE_KEY, &self.state);
+    }
+}
+
+impl NesbindApp {
+    /// `--screenshot`: once files are loaded and the UI has settled, grab the window, save it, quit.
+    fn screenshot_step(&mut self, ctx: &egui::Context) {
+        let busy = self.is_busy();
+        let Some(task) = &mut self.screenshot else {
+            return;
+        };
+        if let Ok(image) = task.rx.try_recv() {
+            let path = task.path.clone();
+            self.screenshot = None;
+            match save_color_image(&image, &path) {
+                Ok(()) => self
+                    .log
+                    .info(format!("screenshot saved to {}", path.display())),
+                Err(e) => self.log.error(format!("{e:#}")),
+            }
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        if busy || task.requested {
+            ctx.request_repaint();
+            return;
+        }
+        task.settle_frames += 1;
+        if task.settle_frames > 10 {
+            task.requested = true;
+            let tx = task.tx.clone();
+            let repaint = ctx.clone();
+            ctx.request_screenshot(move |img| {
+                tx.send(img).ok();
+                repaint.request_repaint();
+            });
+        }
+        ctx.request_repaint();
+    }
+}
+
+fn save_color_image(img: &egui::ColorImage, path: &Path) -> anyhow::Result<()> {
+    let [w, h] = img.size;
+    let bytes: Vec<u8> = img
+        .pixels
+        .iter()
+        .flat_map(|c| c.to_srgba_unmultiplied())
+        .collect();
+    let buffer = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
+        .context("screenshot has an inconsistent size")?;
+    buffer
+        .save(path)
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,7 @@
+//! The panels of the window, each an `impl NesbindApp` block.
+
+mod files;
+mod labels;
+mod log;
+mod training;
+mod view;

@@ -1,0 +1,164 @@
+//! Checkpoint directory: `model.bpk` (burnpack weights) and `checkpoint.json` (model config, the
+//! embedding model the features came from, label settings, split seed, training settings, history
+//! and, after evaluation, the test metrics).
+
+use std::path::{Path, PathBuf};
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::TrainError;
+use super::batch::ClassWeights;
+use super::dataset::{DatasetMeta, EmbeddingInfo, SplitConfig};
+use super::model::{BiLstmTagger, TaggerConfig};
+use super::trainer::{EpochReport, StopReason, TrainConfig, TrainOutcome};
+
+pub const WEIGHTS_FILE: &str = "model.bpk";
+pub const INFO_FILE: &str = "checkpoint.json";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointInfo {
+    pub format_version: u32,
+    pub model: TaggerConfig,
+    pub embedding: EmbeddingInfo,
+    pub label_settings: serde_json::Value,
+    pub split: SplitConfig,
+    pub train: TrainConfig,
+    pub class_weights: ClassWeights,
+    pub history: Vec<EpochReport>,
+    pub best_epoch: usize,
+    pub stop: StopReason,
+    /// Filled by `nesbind evaluate` (the same content as its metrics.json summary).
+    pub metrics: Option<serde_json::Value>,
+}
+
+pub struct Checkpoint {
+    pub info: CheckpointInfo,
+    pub model: BiLstmTagger,
+}
+
+fn err(path: &Path, message: impl ToString) -> TrainError {
+    TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+impl Checkpoint {
+    /// The checkpoint of a finished training run on `dataset` with `config`.
+    pub fn from_training(
+        dataset: &DatasetMeta,
+        config: &TrainConfig,
+        outcome: TrainOutcome,
+    ) -> Self {
+        Self {
+            info: CheckpointInfo {
+                format_version: FORMAT_VERSION,
+                model: outcome.model_config,
+                embedding: dataset.embedding.clone(),
+                label_settings: dataset.label_settings.clone(),
+                split: dataset.split.clone(),
+                train: config.clone(),
+                class_weights: outcome.class_weights,
+                history: outcome.history,
+                best_epoch: outcome.best_epoch,
+                stop: outcome.stop,
+                metrics: None,
+            },
+            model: outcome.model,
+        }
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        self.model
+            .clone()
+            .save_file(&weights)
+            .map_err(|e| err(&weights, format!("{e:?}")))?;
+        save_info(&self.info, dir)
+    }
+
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, TrainError> {
+        let info = load_info(dir)?;
+        let info_path = dir.join(INFO_FILE);
+        if info.format_version != FORMAT_VERSION {
+            return Err(err(
+                &info_path,
+                format!(
+                    "format version {} (this build reads {FORMAT_VERSION})",
+                    info.format_version
+                ),
+            ));
+        }
+        info.model
+            .validate()
+            .map_err(|m| err(&info_path, format!("model config: {m}")))?;
+        let weights = dir.join(WEIGHTS_FILE);
+        if !weights.is_file() {
+            return Err(err(&weights, "weights file is missing"));
+        }
+        let model = info
+            .model
+            .init(device)
+            .try_load_file(&weights)
+            .map_err(|e| err(&weights, format!("{e:?}")))?
+            .valid();
+        Ok(Self { info, model })
+    }
+}
+
+pub fn info_path(dir: &Path) -> PathBuf {
+    dir.join(INFO_FILE)
+}
+
+pub fn load_info(dir: &Path) -> Result<CheckpointInfo, TrainError> {
+    let path = info_path(dir);
+    let text = std::fs::read_to_string(&path).map_err(|e| err(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| err(&path, e))
+}
+
+pub fn save_info(info: &CheckpointInfo, dir: &Path) -> Result<(), TrainError> {
+    let path = info_path(dir);
+    let text = serde_json::to_string_pretty(info).map_err(|e| err(&path, e))?;
+    std::fs::write(&path, text).map_err(|e| err(&path, e))
+}
+
+/// Folder name of the bundled trained model under `assets/models/`.
+pub const DEFAULT_CHECKPOINT: &str = "nesbind_bilstm_default";
+
+/// Finds the bundled checkpoint: `$NESBIND_CHECKPOINT_DIR`, then `assets/models/` next to the
+/// executable (and up to three folders above it, which covers `target/<profile>/`), then the
+/// source tree.
+pub fn default_checkpoint_dir() -> Result<PathBuf, TrainError> {
+    let mut tried = Vec::new();
+    if let Some(dir) = std::env::var_os("NESBIND_CHECKPOINT_DIR") {
+        tried.push(PathBuf::from(dir));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let mut dir = exe.parent().map(PathBuf::from);
+        for _ in 0..4 {
+            let Some(d) = dir else { break };
+            tried.push(d.join("assets").join("models").join(DEFAULT_CHECKPOINT));
+            dir = d.parent().map(PathBuf::from);
+        }
+    }
+    tried.push(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("assets")
+            .join("models")
+            .join(DEFAULT_CHECKPOINT),
+    );
+    if let Some(found) = tried.iter().find(|d| d.join(INFO_FILE).is_file()) {
+        return Ok(found.clone());
+    }
+    let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+    Err(TrainError::Checkpoint {
+        path: PathBuf::from(DEFAULT_CHECKPOINT),
+        message: format!(
+            "bundled trained model not found; looked in {}; pass --model DIR",
+            list.join(", ")
+        ),
+    })
+}

@@ -1,0 +1,166 @@
+//! Running a trained tagger: per-residue binding probability and pocket probabilities.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use burn::tensor::activation::{sigmoid, softmax};
+use serde::{Deserialize, Serialize};
+
+use super::TrainError;
+use super::batch::{Sample, features_tensor};
+use super::checkpoint::Checkpoint;
+use super::metrics::{POCKET_CLASSES, pocket_class_name};
+use super::model::BiLstmTagger;
+
+/// Model outputs for one peptide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeptideOutput {
+    pub binding: Vec<f32>,
+    /// Per residue: probabilities of none, Φ0..Φ4.
+    pub pocket: Vec<[f32; POCKET_CLASSES]>,
+}
+
+impl PeptideOutput {
+    pub fn pocket_argmax(&self) -> Vec<usize> {
+        self.pocket.iter().map(|p| argmax(p)).collect()
+    }
+}
+
+pub fn argmax(p: &[f32]) -> usize {
+    p.iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i)
+}
+
+fn to_vec(t: Tensor<2>) -> Result<Vec<f32>, TrainError> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
+}
+
+fn to_vec3(t: Tensor<3>) -> Result<Vec<f32>, TrainError> {
+    t.into_data()
+        .try_into_vec::<f32>()
+        .map_err(|e| TrainError::Tensor(format!("{e:?}")))
+}
+
+/// Runs `model` (in validation mode, on `device`) over `samples` in batches of `batch_size`.
+/// Samples are sorted by length inside the call so batches carry little padding; outputs come back
+/// in the input order.
+pub fn run_model(
+    model: &BiLstmTagger,
+    samples: &[Sample],
+    dim: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<PeptideOutput>, TrainError> {
+    let mut order: Vec<usize> = (0..samples.len()).collect();
+    order.sort_by_key(|&i| samples[i].features.len());
+    let mut outputs: Vec<Option<PeptideOutput>> = vec![None; samples.len()];
+    for chunk in order.chunks(batch_size.max(1)) {
+        let batch: Vec<Sample> = chunk.iter().map(|&i| samples[i]).collect();
+        let (x, lengths) = features_tensor(&batch, dim, device)?;
+        let seq = lengths.iter().copied().max().unwrap_or(0);
+        if seq == 0 {
+            for &i in chunk {
+                outputs[i] = Some(PeptideOutput {
+                    binding: vec![],
+                    pocket: vec![],
+                });
+            }
+            continue;
+        }
+        let out = model.forward(x, &lengths);
+        let binding = to_vec(sigmoid(out.binding))?;
+        let pocket = to_vec3(softmax(out.pocket, 2))?;
+        for (b, &i) in chunk.iter().enumerate() {
+            let n = lengths[b];
+            let binding_b = binding[b * seq..b * seq + n].to_vec();
+            let pocket_b = (0..n)
+                .map(|t| {
+                    let s = (b * seq + t) * POCKET_CLASSES;
+                    let mut p = [0f32; POCKET_CLASSES];
+                    p.copy_from_slice(&pocket[s..s + POCKET_CLASSES]);
+                    p
+                })
+                .collect();
+            outputs[i] = Some(PeptideOutput {
+                binding: binding_b,
+                pocket: pocket_b,
+            });
+        }
+    }
+    Ok(outputs.into_iter().flatten().collect())
+}
+
+/// One residue of a prediction, as printed by `nesbind predict`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResiduePrediction {
+    /// 1-based position in the peptide.
+    pub position: usize,
+    pub residue: char,
+    pub binding_probability: f32,
+    /// "none" or "Φ0".."Φ4": the most probable pocket class.
+    pub pocket: String,
+    pub pocket_probabilities: [f32; POCKET_CLASSES],
+}
+
+/// A loaded checkpoint ready to predict.
+pub struct Predictor {
+    pub checkpoint: Checkpoint,
+    device: Device,
+}
+
+impl Predictor {
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, TrainError> {
+        let plain = device.clone().without_autodiff();
+        let checkpoint = Checkpoint::load(dir, &plain)?;
+        Ok(Self {
+            checkpoint,
+            device: plain,
+        })
+    }
+
+    /// Predictions for one peptide from its per-residue features (`[residue][feature]`, the width
+    /// and embedding layer recorded in the checkpoint).
+    pub fn predict(
+        &self,
+        sequence: &str,
+        features: &[Vec<f32>],
+    ) -> Result<Vec<ResiduePrediction>, TrainError> {
+        let residues: Vec<char> = sequence.chars().collect();
+        if residues.len() != features.len() {
+            return Err(TrainError::Config(format!(
+                "sequence has {} residues but {} feature rows",
+                residues.len(),
+                features.len()
+            )));
+        }
+        let pocket = vec![0usize; residues.len()];
+        let binding = vec![false; residues.len()];
+        let sample = Sample {
+            id: sequence,
+            features,
+            binding: &binding,
+            pocket: &pocket,
+        };
+        let dim = self.checkpoint.info.model.d_input;
+        let out = run_model(&self.checkpoint.model, &[sample], dim, 1, &self.device)?;
+        let out = out
+            .into_iter()
+            .next()
+            .ok_or_else(|| TrainError::Tensor("model returned no output".into()))?;
+        Ok(residues
+            .iter()
+            .enumerate()
+            .map(|(i, &residue)| ResiduePrediction {
+                position: i + 1,
+                residue,
+                binding_probability: out.binding[i],
+                pocket: pocket_class_name(argmax(&out.pocket[i])).to_string(),
+                pocket_probabilities: out.pocket[i],
+            })
+            .collect())
+    }
+}

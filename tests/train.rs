@@ -1,0 +1,679 @@
+//! Training, model, data set files, checkpoints and evaluation on small synthetic data (CPU, flex).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use nesbind::train::batch::Sample;
+use nesbind::train::bench::{samples_of, synthetic_examples};
+use nesbind::train::checkpoint::{Checkpoint, CheckpointInfo, FORMAT_VERSION};
+use nesbind::train::dataset::{
+    self, Dataset, DatasetInputs, DatasetMeta, EmbeddingInfo, LabelSource, LabeledPeptide,
+    NesCandidate, ResidueEmbedder, Split, SplitConfig,
+};
+use nesbind::train::evaluate::{self, BILSTM, LOGISTIC, PATTERN_RULE};
+use nesbind::train::model::TaggerConfig;
+use nesbind::train::predict::{Predictor, run_model};
+use nesbind::train::trainer::{StopReason, TrainConfig, TrainData, seeded_init, train};
+
+/// Deterministic pseudo-random input built here, not with burn's process-global RNG: drawing from
+/// that RNG in parallel tests would disturb the seeded training runs of other tests.
+fn input(batch: usize, len: usize, dim: usize, salt: u32, device: &Device) -> Tensor<3> {
+    let values: Vec<f32> = (0..batch * len * dim)
+        .map(|i| {
+            let h = (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .wrapping_add(salt.wrapping_mul(40_503));
+            (h >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(values, [batch, len, dim]), device)
+}
+
+fn to_vec3(t: Tensor<3>) -> Vec<f32> {
+    t.into_data().try_into_vec::<f32>().expect("f32 data")
+}
+
+#[test]
+fn padded_batch_matches_single_sequences() {
+    let device = Device::flex();
+    let config = TaggerConfig {
+        d_input: 5,
+        hidden: 4,
+        layers: 2,
+        dropout: 0.0,
+    };
+    let model = seeded_init(&config, &device, 1);
+    let lengths = [6usize, 3, 1];
+    let max = 6;
+    let seqs: Vec<Tensor<3>> = lengths
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| input(1, n, 5, i as u32, &device))
+        .collect();
+    // Pad with large values: a leak into real residues would show.
+    let padded: Vec<Tensor<3>> = seqs
+        .iter()
+        .zip(&lengths)
+        .map(|(s, &n)| {
+            if n == max {
+                s.clone()
+            } else {
+                let pad = Tensor::<3>::full([1, max - n, 5], 7.0, &device);
+                Tensor::cat(vec![s.clone(), pad], 1)
+            }
+        })
+        .collect();
+    let batch = Tensor::cat(padded, 0);
+    let out = model.forward(batch, &lengths);
+    let batch_binding = out.binding.into_data().try_into_vec::<f32>().expect("f32");
+    let batch_pocket = to_vec3(out.pocket);
+    for (b, (s, &n)) in seqs.iter().zip(&lengths).enumerate() {
+        let single = model.forward(s.clone(), &[n]);
+        let sb = single
+            .binding
+            .into_data()
+            .try_into_vec::<f32>()
+            .expect("f32");
+        let sp = to_vec3(single.pocket);
+        for t in 0..n {
+            let d = (sb[t] - batch_binding[b * max + t]).abs();
+            assert!(d < 1e-5, "binding differs at seq {b} pos {t}: {d}");
+            for k in 0..6 {
+                let d = (sp[t * 6 + k] - batch_pocket[(b * max + t) * 6 + k]).abs();
+                assert!(d < 1e-5, "pocket differs at seq {b} pos {t} class {k}: {d}");
+            }
+        }
+    }
+}
+
+#[test]
+fn unmasked_reverse_pass_would_see_padding() {
+    // The reason for MaskedBiLstm: burn's own BiLstm lets padding change real residues' outputs.
+    let device = Device::flex();
+    let config = TaggerConfig {
+        d_input: 3,
+        hidden: 4,
+        layers: 1,
+        dropout: 0.0,
+    };
+    let model = seeded_init(&config, &device, 2);
+    let x = input(1, 3, 3, 9, &device);
+    let pad = Tensor::<3>::full([1, 2, 3], 7.0, &device);
+    let padded = Tensor::cat(vec![x.clone(), pad], 1);
+    let plain_single = to_vec3(model.layers[0].inner.forward(x, None).0);
+    let plain_padded = to_vec3(model.layers[0].inner.forward(padded, None).0);
+    let max_diff = (0..3 * 8)
+        .map(|i| (plain_single[i] - plain_padded[i]).abs())
+        .fold(0f32, f32::max);
+    assert!(max_diff > 1e-4, "padding did not reach the reverse pass");
+}
+
+fn tiny_config(epochs: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch_size: 4,
+        learning_rate: 1e-2,
+        hidden: 8,
+        layers: 2,
+        dropout: 0.0,
+        patience: 100,
+        seed: 3,
+        max_class_weight: 20.0,
+        class_weights: false,
+    }
+}
+
+#[test]
+fn overfits_one_batch() {
+    let examples = synthetic_examples(4, 5, 8, 6, 11);
+    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
+    let data = TrainData {
+        dim: 6,
+        train: samples_of(&examples, &pockets),
+        validation: Vec::new(),
+    };
+    let cancel = AtomicBool::new(false);
+    let outcome = train(
+        &data,
+        &tiny_config(150),
+        &Device::flex(),
+        &mut |_| {},
+        &cancel,
+    )
+    .expect("training runs");
+    let first = outcome.history[0].train_loss;
+    let last = outcome.history.last().expect("history").train_loss;
+    assert!(first > 1.0, "initial loss {first}");
+    assert!(last < 0.05, "loss went {first} -> {last}");
+    // And the kept weights reproduce the labels.
+    let outputs = run_model(&outcome.model, &data.train, 6, 4, &Device::flex()).expect("run");
+    for (o, s) in outputs.iter().zip(&data.train) {
+        let predicted: Vec<bool> = o.binding.iter().map(|p| *p > 0.5).collect();
+        assert_eq!(predicted, s.binding, "{}", s.id);
+        assert_eq!(o.pocket_argmax(), s.pocket, "{}", s.id);
+    }
+}
+
+fn train_losses(seed: u64) -> Vec<(f32, Option<f32>)> {
+    let examples = synthetic_examples(12, 4, 9, 5, 5);
+    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
+    let all = samples_of(&examples, &pockets);
+    let data = TrainData {
+        dim: 5,
+        train: all[..9].to_vec(),
+        validation: all[9..].to_vec(),
+    };
+    let config = TrainConfig {
+        dropout: 0.3,
+        class_weights: true,
+        seed,
+        ..tiny_config(4)
+    };
+    let cancel = AtomicBool::new(false);
+    let outcome = train(&data, &config, &Device::flex(), &mut |_| {}, &cancel).expect("trains");
+    outcome
+        .history
+        .iter()
+        .map(|r| (r.train_loss, r.val_loss))
+        .collect()
+}
+
+#[test]
+fn training_is_reproducible_with_a_seed() {
+    let a = train_losses(9);
+    let b = train_losses(9);
+    assert_eq!(a, b);
+    let c = train_losses(10);
+    assert_ne!(a, c, "a different seed should change the run");
+}
+
+#[test]
+fn progress_callback_and_cancel() {
+    let examples = synthetic_examples(8, 4, 6, 4, 2);
+    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
+    let all = samples_of(&examples, &pockets);
+    let data = TrainData {
+        dim: 4,
+        train: all[..6].to_vec(),
+        validation: all[6..].to_vec(),
+    };
+    let cancel = AtomicBool::new(false);
+    let mut epochs_seen = Vec::new();
+    let outcome = train(
+        &data,
+        &tiny_config(50),
+        &Device::flex(),
+        &mut |r| {
+            epochs_seen.push(r.epoch);
+            assert!(r.val_loss.is_some() && r.val_binding_f1.is_some());
+            if r.epoch == 3 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    )
+    .expect("trains");
+    assert_eq!(epochs_seen, vec![1, 2, 3]);
+    assert_eq!(outcome.stop, StopReason::Cancelled);
+    assert!(outcome.best_epoch >= 1 && outcome.best_epoch <= 3);
+}
+
+#[test]
+fn early_stopping_stops_on_validation_loss() {
+    // Validation labels are the opposite of what training teaches: validation loss rises.
+    let examples = synthetic_examples(10, 5, 5, 4, 8);
+    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
+    let flipped: Vec<Vec<bool>> = examples
+        .iter()
+        .map(|e| e.binding.iter().map(|b| !b).collect())
+        .collect();
+    let train_samples = samples_of(&examples[..6], &pockets[..6]);
+    let validation: Vec<Sample> = examples[6..]
+        .iter()
+        .zip(&flipped[6..])
+        .zip(&pockets[6..])
+        .map(|((e, f), p)| Sample {
+            id: &e.id,
+            features: &e.features,
+            binding: f,
+            pocket: p,
+        })
+        .collect();
+    let data = TrainData {
+        dim: 4,
+        train: train_samples,
+        validation,
+    };
+    let config = TrainConfig {
+        patience: 3,
+        ..tiny_config(200)
+    };
+    let cancel = AtomicBool::new(false);
+    let outcome = train(&data, &config, &Device::flex(), &mut |_| {}, &cancel).expect("trains");
+    assert_eq!(outcome.stop, StopReason::EarlyStopped);
+    assert_eq!(outcome.history.len(), outcome.best_epoch + 3);
+}
+
+struct FakeEmbedder {
+    dim: usize,
+}
+
+impl ResidueEmbedder for FakeEmbedder {
+    fn info(&self) -> EmbeddingInfo {
+        EmbeddingInfo {
+            model: "fake".into(),
+            hash: "0".into(),
+            layer: 0,
+            dim: self.dim,
+        }
+    }
+    fn embed(&mut self, sequences: &[String]) -> Result<Vec<Vec<Vec<f32>>>, String> {
+        // One-hot-ish: hydrophobic flag, proline flag, position parity, residue code.
+        Ok(sequences
+            .iter()
+            .map(|s| {
+                s.chars()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        let mut f = vec![0f32; self.dim];
+                        f[0] = f32::from(u8::from(nesbind::train::patterns::is_phi(c)));
+                        f[1] = f32::from(u8::from(c == 'P'));
+                        f[2] = (i % 2) as f32;
+                        f[3] = (c as u32 % 7) as f32 / 7.0;
+                        f
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+fn structure_peptide(
+    id: &str,
+    protein: &str,
+    seq: &str,
+    pockets: &[(usize, u8)],
+) -> LabeledPeptide {
+    let n = seq.len();
+    let mut pocket = vec![None; n];
+    for &(pos, k) in pockets {
+        pocket[pos - 1] = Some(k);
+    }
+    LabeledPeptide {
+        id: id.into(),
+        protein: protein.into(),
+        source: LabelSource::Structure,
+        sequence: seq.into(),
+        binding: pocket.iter().map(Option::is_some).collect(),
+        pocket,
+        note: "test".into(),
+    }
+}
+
+fn small_dataset() -> Dataset {
+    let structures = vec![
+        structure_peptide(
+            "3NBY",
+            "PKIA",
+            "LALKLAGLDI",
+            &[(1, 1), (5, 2), (8, 3), (10, 4)],
+        ),
+        structure_peptide(
+            "3NBZ",
+            "Rev",
+            "LPPLERLTL",
+            &[(1, 0), (2, 1), (4, 2), (7, 3), (9, 4)],
+        ),
+    ];
+    let peptides = [
+        "NELALKLAGLDINK", // PKI again: shares 8-mers with 3NBY → forced into test
+        "SSMEELSQALASSFSVSQ",
+        "AALQKKLEELELDE",
+        "KKLPPLERLTLDE",
+        "SEKSEKSEKSEK", // fits no class
+        "DDLIKKLQELSIDD",
+        "EEFSQMLRELVLEE",
+        "QQLSDLFKKLKLEE",
+        "RRVEEILRKMSLNN",
+        "GGIQRLMEEFALGG",
+        "TTLESVLRELQLSS",
+        "PPMDRLLAEFNVAA",
+    ];
+    let candidates: Vec<NesCandidate> = peptides
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            NesCandidate::from_range(
+                &format!("nes{i}"),
+                if i == 0 { "PKIA" } else { "" },
+                p,
+                1,
+                p.len(),
+                p,
+                0,
+            )
+        })
+        .map(|mut c| {
+            if c.protein.is_empty() {
+                c.protein = format!("prot{}", c.id);
+            }
+            c
+        })
+        .collect();
+    let inputs = DatasetInputs {
+        structure_peptides: structures,
+        nes_candidates: candidates,
+        split: SplitConfig {
+            seed: 1,
+            validation_fraction: 0.2,
+            test_fraction: 0.2,
+            structures_in_training: false,
+        },
+        label_settings: serde_json::json!({"mode": "Ca", "cutoff": 8.0}),
+    };
+    dataset::build_dataset(inputs, &mut FakeEmbedder { dim: 4 }).expect("builds")
+}
+
+#[test]
+fn dataset_labels_splits_and_counts() {
+    let ds = small_dataset();
+    assert_eq!(ds.meta.unmatched_nes, vec!["nes4".to_string()]);
+    // Structures and the NESdb copy of PKI are test; the KKLPPLERLTLDE NES shares Rev's 8-mers.
+    for e in &ds.examples {
+        if e.source == LabelSource::Structure || e.id == "nes0" || e.id == "nes3" {
+            assert_eq!(e.split, Split::Test, "{}", e.id);
+        }
+    }
+    let pki = ds.examples.iter().find(|e| e.id == "nes0").expect("pki");
+    // NE LALKLAGLDI NK: Φ1..Φ4 at 3, 7, 10, 12.
+    let phis: Vec<(usize, u8)> = pki
+        .pocket
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.map(|k| (i + 1, k)))
+        .collect();
+    assert_eq!(phis, vec![(3, 1), (7, 2), (10, 3), (12, 4)]);
+    assert!(ds.examples.iter().any(|e| e.split == Split::Train));
+    // Same seed → same splits; proteins never straddle splits.
+    let again = small_dataset();
+    let splits = |d: &Dataset| d.examples.iter().map(|e| e.split).collect::<Vec<_>>();
+    assert_eq!(splits(&ds), splits(&again));
+}
+
+#[test]
+fn split_by_protein_keeps_proteins_together() {
+    let mk = |id: &str, protein: &str| LabeledPeptide {
+        id: id.into(),
+        protein: protein.into(),
+        source: LabelSource::Pattern,
+        sequence: format!("LALKLAGLDI{id}"),
+        binding: vec![false; 10 + id.len()],
+        pocket: vec![None; 10 + id.len()],
+        note: String::new(),
+    };
+    let peptides: Vec<LabeledPeptide> = (0..60)
+        .map(|i| mk(&format!("{i}"), &format!("P{}", i / 3)))
+        .collect();
+    let config = SplitConfig {
+        seed: 5,
+        validation_fraction: 0.2,
+        test_fraction: 0.2,
+        structures_in_training: false,
+    };
+    let splits = dataset::assign_splits(&peptides, &config);
+    for chunk in splits.chunks(3) {
+        assert!(chunk.iter().all(|s| *s == chunk[0]));
+    }
+    for s in [Split::Train, Split::Validation, Split::Test] {
+        assert!(splits.contains(&s), "{s:?} empty");
+    }
+    let other = dataset::assign_splits(
+        &peptides,
+        &SplitConfig {
+            seed: 6,
+            ..config.clone()
+        },
+    );
+    assert_ne!(splits, other);
+}
+
+#[test]
+fn dataset_files_round_trip() {
+    let ds = small_dataset();
+    let dir = tempfile::tempdir().expect("tempdir");
+    dataset::write_dataset(&ds, dir.path()).expect("writes");
+    let back = dataset::read_dataset(dir.path()).expect("reads");
+    assert_eq!(back, ds);
+    let csv = std::fs::read_to_string(dir.path().join(dataset::CSV_FILE)).expect("csv");
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,source,protein,position,residue,binding,pocket,split,e0,e1,e2,e3")
+    );
+    let residues: usize = ds.examples.iter().map(|e| e.len()).sum();
+    assert_eq!(csv.lines().count(), residues + 1);
+    assert!(csv.contains("3NBZ,structure,Rev,2,P,1,Phi1,test,"));
+    // A truncated file is an error naming the file, not a panic.
+    let bin = dir.path().join(dataset::BIN_FILE);
+    let bytes = std::fs::read(&bin).expect("bin");
+    std::fs::write(&bin, &bytes[..bytes.len() - 3]).expect("truncate");
+    let err = dataset::read_dataset(dir.path()).expect_err("truncated");
+    assert!(err.to_string().contains("dataset.bin"), "{err}");
+}
+
+#[test]
+fn checkpoint_round_trip_and_evaluation_report() {
+    let ds = small_dataset();
+    let pockets: Vec<Vec<usize>> = ds.examples.iter().map(|e| e.pocket_classes()).collect();
+    let all = samples_of(&ds.examples, &pockets);
+    let pick = |split: Split| -> Vec<Sample> {
+        all.iter()
+            .zip(&ds.examples)
+            .filter(|(_, e)| e.split == split)
+            .map(|(s, _)| *s)
+            .collect()
+    };
+    let data = TrainData {
+        dim: ds.dim(),
+        train: pick(Split::Train),
+        validation: pick(Split::Validation),
+    };
+    let config = TrainConfig {
+        class_weights: true,
+        ..tiny_config(5)
+    };
+    let cancel = AtomicBool::new(false);
+    let outcome = train(&data, &config, &Device::flex(), &mut |_| {}, &cancel).expect("trains");
+    let ckpt = Checkpoint {
+        info: CheckpointInfo {
+            format_version: FORMAT_VERSION,
+            model: outcome.model_config.clone(),
+            embedding: ds.meta.embedding.clone(),
+            label_settings: ds.meta.label_settings.clone(),
+            split: ds.meta.split.clone(),
+            train: config.clone(),
+            class_weights: outcome.class_weights.clone(),
+            history: outcome.history.clone(),
+            best_epoch: outcome.best_epoch,
+            stop: outcome.stop,
+            metrics: None,
+        },
+        model: outcome.model,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    ckpt.save(dir.path()).expect("saves");
+    let predictor = Predictor::load(dir.path(), &Device::flex()).expect("loads");
+    let pki = ds.examples.iter().find(|e| e.id == "3NBY").expect("pki");
+    let loaded = predictor
+        .predict(&pki.sequence, &pki.features)
+        .expect("predicts");
+    let pocket = vec![0usize; pki.len()];
+    let direct = run_model(
+        &ckpt.model,
+        &[Sample {
+            id: "x",
+            features: &pki.features,
+            binding: &pki.binding,
+            pocket: &pocket,
+        }],
+        ds.dim(),
+        1,
+        &Device::flex(),
+    )
+    .expect("runs");
+    assert_eq!(loaded.len(), 10);
+    assert_eq!(loaded[0].residue, 'L');
+    for (p, d) in loaded.iter().zip(&direct[0].binding) {
+        assert!((p.binding_probability - d).abs() < 1e-6);
+    }
+    // Wrong feature width is a clear error.
+    let narrow: Vec<Vec<f32>> = pki.features.iter().map(|r| r[..2].to_vec()).collect();
+    let err = predictor
+        .predict(&pki.sequence, &narrow)
+        .expect_err("width");
+    assert!(err.to_string().contains("expects 4"), "{err}");
+
+    let report = evaluate::evaluate(
+        &ds,
+        &ckpt.model,
+        &ckpt.info.class_weights,
+        &ckpt.info.history,
+        &Device::flex(),
+    )
+    .expect("evaluates");
+    let test_structure = report
+        .groups
+        .iter()
+        .find(|g| g.name() == "test/structure")
+        .expect("structure test group");
+    for m in [BILSTM, LOGISTIC, PATTERN_RULE] {
+        assert!(test_structure.method(m).is_some(), "{m}");
+    }
+    // The consensus rule gets both crystal registers exactly right (PKI 1a, Rev type).
+    let rule = test_structure.method(PATTERN_RULE).expect("rule");
+    assert_eq!(rule.exact_register, Some(1.0));
+    assert_eq!(rule.binding.f1, 1.0);
+    assert!(
+        report
+            .verdicts
+            .iter()
+            .any(|v| v.starts_with("test/structure"))
+    );
+    assert_eq!(report.loss.train.len(), ckpt.info.history.len());
+    evaluate::write_report(&report, dir.path()).expect("writes report");
+    for f in ["metrics.json", "curves.json", "summary.txt"] {
+        assert!(dir.path().join(f).is_file(), "{f}");
+    }
+    let summary = std::fs::read_to_string(dir.path().join("summary.txt")).expect("summary");
+    assert!(summary.contains("== test/structure =="), "{summary}");
+}
+
+#[test]
+fn dataset_meta_is_recorded() {
+    let ds = small_dataset();
+    let meta: &DatasetMeta = &ds.meta;
+    assert_eq!(meta.embedding.dim, 4);
+    assert_eq!(meta.split.seed, 1);
+    assert_eq!(meta.label_settings["cutoff"], 8.0);
+    let counts = ds.counts();
+    assert!(counts.contains_key("test/structure"));
+}
+
+#[test]
+fn structure_rows_from_the_bundled_pki_complex() {
+    use nesbind::labels::{LabelSettings, label_complex};
+    use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
+    use nesbind::train::patterns::best_register_in_peptide;
+    use nesbind::train::sources::{StructureBinding, structure_peptide};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/structures/3NBY_groove_excerpt.pdb");
+    let complex = Complex::build(
+        load_structure(&path).expect("loads"),
+        &ChainOverrides::default(),
+        &PocketDefinition::bundled(),
+    )
+    .expect("complex");
+    let labels = label_complex(&complex, &LabelSettings::default());
+    let row = structure_peptide(&complex, &labels, Some("PKIA"), StructureBinding::Pocket);
+    assert_eq!(row.sequence, "LALKLAGLDI");
+    assert_eq!(row.source, LabelSource::Structure);
+    // The crystal's pocket occupancy is the consensus register (class 1a, Φ1..Φ4 at 1, 5, 8, 10).
+    let rule = best_register_in_peptide(&row.sequence).expect("fits");
+    assert_eq!(row.pocket, rule.pockets(10));
+    assert_eq!(row.binding.iter().filter(|b| **b).count(), 4);
+    let by_distance = structure_peptide(&complex, &labels, None, StructureBinding::Distance);
+    assert_eq!(by_distance.protein, "3NBY_groove_excerpt");
+    assert!(by_distance.binding.iter().filter(|b| **b).count() >= 4);
+}
+
+#[test]
+fn bundled_model_loads_and_matches_the_bundled_esm() {
+    use nesbind::train::checkpoint::default_checkpoint_dir;
+    let dir = default_checkpoint_dir().expect("bundled checkpoint");
+    let predictor = Predictor::load(&dir, &Device::flex()).expect("loads");
+    let info = &predictor.checkpoint.info;
+    assert_eq!(info.embedding.dim, info.model.d_input);
+    let esm = nesbind::embed::EsmModel::load(
+        &nesbind::embed::default_model_dir().expect("bundled ESM"),
+        &Device::flex(),
+    )
+    .expect("ESM loads");
+    assert_eq!(
+        esm.sha256(),
+        info.embedding.hash,
+        "checkpoint built on another ESM model"
+    );
+    let features = vec![vec![0.1f32; info.model.d_input]; 12];
+    let out = predictor
+        .predict("NELALKLAGLDI", &features)
+        .expect("predicts");
+    assert_eq!(out.len(), 12);
+    assert!(
+        out.iter()
+            .all(|r| (0.0..=1.0).contains(&r.binding_probability))
+    );
+}
+
+#[test]
+fn nes_candidates_from_ranges_with_flanks_and_fallback() {
+    // PKIα 1-based 37..=46 inside a made-up protein: flank 3 keeps the core at 3..13.
+    let full = format!("{}NSNELALKLAGLDINKTE", "M".repeat(32));
+    let c = NesCandidate::from_range("pki", "PKIA", &full, 37, 46, "LALKLAGLDI", 3);
+    assert_eq!(c.window, "SNELALKLAGLDINKT");
+    assert_eq!(c.core, 3..13);
+    // A range that does not match the full sequence falls back to the annotated peptide.
+    let d = NesCandidate::from_range("x", "X", &full, 1, 10, "LALKLAGLDI", 3);
+    assert_eq!((d.window.as_str(), d.core.clone()), ("LALKLAGLDI", 0..10));
+    let (rows, unmatched) = dataset::pattern_labels(&[c, d]);
+    assert!(unmatched.is_empty());
+    assert_eq!(rows[0].pocket[3], Some(1));
+    assert_eq!(rows[0].note, "class 1a");
+}
+
+#[test]
+fn bundled_nesdb_pattern_label_counts() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets/nes/NESDB_combined_database.csv");
+    let table = nesbind::nesdb::read_nesdb(&path).expect("reads");
+    let candidates = nesbind::train::sources::nes_candidates(&table, 0);
+    assert_eq!(candidates.len(), table.nes_count());
+    let (rows, unmatched) = dataset::pattern_labels(&candidates);
+    assert_eq!(rows.len() + unmatched.len(), candidates.len());
+    // Every labelled NES has Φ1..Φ4 exactly once; most NESdb NESs fit a class.
+    for r in &rows {
+        for k in 1..=4u8 {
+            assert_eq!(
+                r.pocket.iter().filter(|p| **p == Some(k)).count(),
+                1,
+                "{}",
+                r.id
+            );
+        }
+    }
+    assert!(
+        unmatched.len() * 5 < candidates.len(),
+        "{} unmatched",
+        unmatched.len()
+    );
+}
