@@ -32,7 +32,12 @@ pub enum ComputeError {
 
 /// Name, type and backend of the adapter wgpu would pick, if any.
 pub fn probe_adapter() -> Option<wgpu::AdapterInfo> {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    // Vulkan/Metal/DX12 only: burn's kernels need them, and probing GL (EGL) makes libwayland print
+    // a spurious "XDG_RUNTIME_DIR is invalid" error on machines without a session.
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::PRIMARY,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
     let options = wgpu::RequestAdapterOptions {
         power_preference: wgpu::PowerPreference::HighPerformance,
         force_fallback_adapter: false,
