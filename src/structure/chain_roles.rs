@@ -1,5 +1,7 @@
 //! Which chain is CRM1 and which is the NES peptide.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::model::Structure;
@@ -118,11 +120,21 @@ fn best_receptor(
 ) -> Result<(usize, NumberingMap), RoleError> {
     let mut best: Option<(usize, NumberingMap)> = None;
     let mut report = Vec::new();
+    // Homo-oligomers and crystal copies repeat the same chain: map each distinct one once.
+    let mut mapped: HashMap<Vec<(i32, Option<&str>, char)>, NumberingMap> = HashMap::new();
     for (i, chain) in structure.chains.iter().enumerate() {
         if Some(chain.id.as_str()) == peptide_id || chain.polymer_len() < RECEPTOR_MIN_IDENTICAL {
             continue;
         }
-        let map = NumberingMap::for_chain(chain);
+        let key: Vec<_> = chain
+            .residues
+            .iter()
+            .map(|r| (r.number, r.insertion_code.as_deref(), r.code))
+            .collect();
+        let map = mapped
+            .entry(key)
+            .or_insert_with(|| NumberingMap::for_chain(chain))
+            .clone();
         report.push(format!("{}: {} identical", chain.id, map.identical()));
         let qualifies =
             map.identical() >= RECEPTOR_MIN_IDENTICAL && map.identity >= RECEPTOR_MIN_IDENTITY;
