@@ -416,17 +416,24 @@ impl NesbindApp {
         })
     }
 
+    /// [`Self::compute_device`] for a job about to start; a failure goes to the log instead.
+    fn job_device(&mut self) -> Option<crate::compute::ComputeDevice> {
+        match self.compute_device() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.log.error(e);
+                None
+            }
+        }
+    }
+
     /// Trains a tagger on the labelled peptides of the open complexes, in the background.
     pub fn start_training(&mut self) {
         if self.train_job.is_some() {
             return;
         }
-        let device = match self.compute_device() {
-            Ok(d) => d,
-            Err(e) => {
-                self.log.error(e);
-                return;
-            }
+        let Some(device) = self.job_device() else {
+            return;
         };
         let peptides = peptides_from_documents(&self.docs);
         let settings = self.state.train.clone();
@@ -452,12 +459,8 @@ impl NesbindApp {
         if self.embed_job.is_some() {
             return;
         }
-        let device = match self.compute_device() {
-            Ok(d) => d,
-            Err(e) => {
-                self.log.error(e);
-                return;
-            }
+        let Some(device) = self.job_device() else {
+            return;
         };
         let peptides = peptides_from_documents(&self.docs);
         let settings = self.state.train.clone();
@@ -479,12 +482,13 @@ impl NesbindApp {
         }
         let model = self.model.clone();
         // Without a model trained in this session, the bundled checkpoint predicts (on the chosen device).
-        let device = match model.is_none().then(|| self.compute_device()).transpose() {
-            Ok(d) => d,
-            Err(e) => {
-                self.log.error(e);
+        let device = if model.is_some() {
+            None
+        } else {
+            let Some(device) = self.job_device() else {
                 return;
-            }
+            };
+            Some(device)
         };
         let settings = self.state.train.clone();
         let (target, seq) = match sequence {
