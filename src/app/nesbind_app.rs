@@ -13,7 +13,7 @@ use crate::render::{OrbitCamera, ResidueRef, ViewParams};
 use crate::structure::PocketDefinition;
 
 use super::document::{Document, bundled_session, open_document, open_document_bytes};
-use super::jobs::{Job, Outcome};
+use super::jobs::{Job, Outcome, take_finished};
 use super::log::Log;
 use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, peptide_focus};
 use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
@@ -588,10 +588,7 @@ impl NesbindApp {
     }
 
     pub(crate) fn poll_jobs(&mut self) {
-        if let Some(job) = &mut self.load_job
-            && let Some(outcome) = job.poll()
-        {
-            self.load_job = None;
+        if let Some(outcome) = take_finished(&mut self.load_job) {
             self.pending_files.clear();
             match outcome {
                 Outcome::Done(docs) => self.add_documents(docs),
@@ -599,10 +596,7 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("opening files cancelled"),
             }
         }
-        if let Some(job) = &mut self.label_job
-            && let Some(outcome) = job.poll()
-        {
-            self.label_job = None;
+        if let Some(outcome) = take_finished(&mut self.label_job) {
             match outcome {
                 Outcome::Done(all) => {
                     for (doc, labels) in self.docs.iter_mut().zip(all) {
@@ -626,10 +620,7 @@ impl NesbindApp {
         if let Some(rx) = &self.epoch_rx {
             self.history.extend(rx.try_iter());
         }
-        if let Some(job) = &mut self.train_job
-            && let Some(outcome) = job.poll()
-        {
-            self.train_job = None;
+        if let Some(outcome) = take_finished(&mut self.train_job) {
             match outcome {
                 Outcome::Done(model) => {
                     let last = model
@@ -652,10 +643,7 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("training cancelled"),
             }
         }
-        if let Some(job) = &mut self.rebuild_job
-            && let Some(outcome) = job.poll()
-        {
-            self.rebuild_job = None;
+        if let Some(outcome) = take_finished(&mut self.rebuild_job) {
             match outcome {
                 Outcome::Done((index, doc)) => {
                     let name = doc.name();
@@ -679,10 +667,7 @@ impl NesbindApp {
                 Outcome::Cancelled => {}
             }
         }
-        if let Some(job) = &mut self.embed_job
-            && let Some(outcome) = job.poll()
-        {
-            self.embed_job = None;
+        if let Some(outcome) = take_finished(&mut self.embed_job) {
             match outcome {
                 Outcome::Done(summary) => {
                     self.log.info(format!(
@@ -700,10 +685,7 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("embedding cancelled"),
             }
         }
-        if let Some(job) = &mut self.predict_job
-            && let Some(outcome) = job.poll()
-        {
-            self.predict_job = None;
+        if let Some(outcome) = take_finished(&mut self.predict_job) {
             match outcome {
                 Outcome::Done((Some(doc_index), preds)) => {
                     if let (Some(doc), Some(p)) = (self.docs.get_mut(doc_index), preds.first()) {
