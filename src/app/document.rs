@@ -136,22 +136,9 @@ pub fn open_document(
     settings: &LabelSettings,
 ) -> Document {
     let loaded = crate::structure::load_structure(&file.path)
-        .with_context(|| format!("cannot open {}", file.path.display()));
-    let (content, labels) = match loaded {
-        Ok(structure) => build_content(structure, &file, pockets, settings),
-        Err(e) => (
-            Content::Failed {
-                reason: format!("{e:#}"),
-            },
-            Vec::new(),
-        ),
-    };
-    Document {
-        file,
-        content,
-        labels,
-        prediction: None,
-    }
+        .with_context(|| format!("cannot open {}", file.path.display()))
+        .map_err(|e| format!("{e:#}"));
+    document_from(file, loaded, pockets, settings)
 }
 
 /// Same as [`open_document`] for a file's bytes (drag-and-drop without a readable path).
@@ -161,14 +148,21 @@ pub fn open_document_bytes(
     pockets: &PocketDefinition,
     settings: &LabelSettings,
 ) -> Document {
-    let (content, labels) = match crate::structure::load_structure_bytes(&file.path, bytes) {
+    let loaded =
+        crate::structure::load_structure_bytes(&file.path, bytes).map_err(|e| e.to_string());
+    document_from(file, loaded, pockets, settings)
+}
+
+/// The document for a load attempt: prepared when the file parsed, `Failed` with `reason` when not.
+fn document_from(
+    file: OpenedFile,
+    loaded: Result<Structure, String>,
+    pockets: &PocketDefinition,
+    settings: &LabelSettings,
+) -> Document {
+    let (content, labels) = match loaded {
         Ok(structure) => build_content(structure, &file, pockets, settings),
-        Err(e) => (
-            Content::Failed {
-                reason: e.to_string(),
-            },
-            Vec::new(),
-        ),
+        Err(reason) => (Content::Failed { reason }, Vec::new()),
     };
     Document {
         file,

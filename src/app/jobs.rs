@@ -153,6 +153,13 @@ impl<T: Send + 'static> Job<T> {
     }
 }
 
+/// The outcome of the job in `slot` once it has finished; the slot is emptied then, so a new job can start.
+pub fn take_finished<T: Send + 'static>(slot: &mut Option<Job<T>>) -> Option<Outcome<T>> {
+    let outcome = slot.as_mut()?.poll()?;
+    *slot = None;
+    Some(outcome)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +202,28 @@ mod tests {
         });
         job.cancel();
         assert!(matches!(wait(&mut job), Outcome::Cancelled));
+    }
+    #[test]
+    fn take_finished_empties_the_slot_only_when_done() {
+        let ctx = egui::Context::default();
+        let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+        let mut slot = Some(Job::spawn(&ctx, "gated", move |_| {
+            wait_for_go.recv()?;
+            Ok(7)
+        }));
+        assert!(take_finished(&mut slot).is_none());
+        assert!(slot.is_some(), "a running job stays in its slot");
+        go.send(()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let outcome = loop {
+            if let Some(o) = take_finished(&mut slot) {
+                break o;
+            }
+            assert!(std::time::Instant::now() < deadline, "job did not finish");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(matches!(outcome, Outcome::Done(7)));
+        assert!(slot.is_none());
+        assert!(take_finished(&mut slot).is_none());
     }
 }

@@ -13,16 +13,21 @@ use crate::render::{OrbitCamera, ResidueRef, ViewParams};
 use crate::structure::PocketDefinition;
 
 use super::document::{Document, bundled_session, open_document, open_document_bytes};
-use super::jobs::{Job, Outcome};
+use super::jobs::{Job, Outcome, take_finished};
 use super::log::Log;
 use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, peptide_focus};
 use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
 use super::training::{
-    EmbeddingSummary, SequencePrediction, SharedModel, TrainedModel, embed_job,
-    peptides_from_documents, predict_sequences, predict_with_checkpoint, prediction_for_document,
-    train_job,
+    EmbeddingSummary, SequencePrediction, SharedModel, TrainedModel, prediction_for_document,
 };
 use crate::train::EpochReport;
+
+mod dialogs;
+mod model_jobs;
+mod screenshot;
+
+pub(crate) use dialogs::{DialogKind, DialogResult};
+pub(crate) use screenshot::ScreenshotTask;
 
 /// How the app starts.
 #[derive(Debug, Clone, Default)]
@@ -41,14 +46,6 @@ pub(crate) enum Framing {
     Everything,
     ActiveObject,
     Peptide,
-}
-
-pub(crate) struct ScreenshotTask {
-    pub path: PathBuf,
-    pub requested: bool,
-    pub settle_frames: u32,
-    pub rx: Receiver<Arc<egui::ColorImage>>,
-    pub tx: std::sync::mpsc::Sender<Arc<egui::ColorImage>>,
 }
 
 pub struct NesbindApp {
@@ -95,15 +92,6 @@ pub struct NesbindApp {
     pub(crate) shared_gpu: Option<Result<burn::tensor::Device, String>>,
     /// The camera came from the saved session: do not re-frame when the session's files arrive.
     pub(crate) restored_camera: bool,
-}
-
-/// What a native file dialog (run on its own thread) returned.
-pub(crate) enum DialogResult {
-    Open(Vec<PathBuf>),
-    ExportPng(PathBuf),
-    ExportCsv(PathBuf),
-    PocketFile(PathBuf),
-    EsmFolder(PathBuf),
 }
 
 impl NesbindApp {
@@ -383,146 +371,6 @@ impl NesbindApp {
             || self.predict_job.is_some()
     }
 
-    /// The burn device for the Training panel's choice: the window's own GPU (shared), or the CPU.
-    /// `auto` takes the GPU only when it is real hardware (a software rasteriser is slower than flex).
-    pub fn compute_device(&mut self) -> Result<crate::compute::ComputeDevice, String> {
-        use crate::compute::{ComputeDevice, DeviceChoice, cpu_device};
-        let want_gpu = match self.state.train.device {
-            DeviceChoice::Cpu => false,
-            DeviceChoice::Gpu => true,
-            DeviceChoice::Auto => self
-                .render_state
-                .as_ref()
-                .is_some_and(|rs| rs.adapter.get_info().device_type != wgpu::DeviceType::Cpu),
-        };
-        if !want_gpu {
-            return Ok(cpu_device());
-        }
-        let Some(rs) = self.render_state.as_ref() else {
-            return Err("no GPU adapter: choose CPU".into());
-        };
-        let device = self
-            .shared_gpu
-            .get_or_insert_with(|| super::gpu::shared_burn_device(rs))
-            .clone()?;
-        Ok(ComputeDevice {
-            device,
-            description: format!(
-                "GPU shared with the view: {}",
-                self.adapter.clone().unwrap_or_default()
-            ),
-            is_gpu: true,
-            note: None,
-        })
-    }
-
-    /// Trains a tagger on the labelled peptides of the open complexes, in the background.
-    pub fn start_training(&mut self) {
-        if self.train_job.is_some() {
-            return;
-        }
-        let device = match self.compute_device() {
-            Ok(d) => d,
-            Err(e) => {
-                self.log.error(e);
-                return;
-            }
-        };
-        let peptides = peptides_from_documents(&self.docs);
-        let settings = self.state.train.clone();
-        let (tx, rx) = channel();
-        self.history.clear();
-        self.epoch_rx = Some(rx);
-        let extra = if settings.nesdb_patterns {
-            " + NESdb pattern-labelled NESs"
-        } else {
-            ""
-        };
-        self.log.info(format!(
-            "training on {} peptides of the open complexes{extra}",
-            peptides.len()
-        ));
-        self.train_job = Some(Job::spawn(&self.ctx, "Training", move |jc| {
-            train_job(peptides, settings, device, tx, jc)
-        }));
-    }
-
-    /// Embeds the open complexes' peptides with ESM-2 (Embedding panel), in the background.
-    pub fn start_embedding(&mut self) {
-        if self.embed_job.is_some() {
-            return;
-        }
-        let device = match self.compute_device() {
-            Ok(d) => d,
-            Err(e) => {
-                self.log.error(e);
-                return;
-            }
-        };
-        let peptides = peptides_from_documents(&self.docs);
-        let settings = self.state.train.clone();
-        self.embed_job = Some(Job::spawn(&self.ctx, "Embedding", move |jc| {
-            embed_job(peptides, settings, device, jc)
-        }));
-    }
-
-    pub fn cancel_training(&mut self) {
-        if let Some(job) = &self.train_job {
-            job.cancel();
-        }
-    }
-
-    /// Predicts the active complex's peptide (`None`) or a typed sequence with the trained model.
-    pub fn start_prediction(&mut self, sequence: Option<String>) {
-        if self.predict_job.is_some() {
-            return;
-        }
-        let model = self.model.clone();
-        // Without a model trained in this session, the bundled checkpoint predicts (on the chosen device).
-        let device = match model.is_none().then(|| self.compute_device()).transpose() {
-            Ok(d) => d,
-            Err(e) => {
-                self.log.error(e);
-                return;
-            }
-        };
-        let settings = self.state.train.clone();
-        let (target, seq) = match sequence {
-            Some(s) => {
-                let s: String = s
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect::<String>()
-                    .to_ascii_uppercase();
-                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphabetic()) {
-                    self.log
-                        .error(format!("'{s}' is not a one-letter amino-acid sequence"));
-                    return;
-                }
-                (None, s)
-            }
-            None => {
-                let Some(doc) = self.active_document().filter(|d| !d.labels.is_empty()) else {
-                    self.log.warn("no labelled peptide in the active file");
-                    return;
-                };
-                (
-                    self.state.active,
-                    doc.labels.iter().map(|l| l.code).collect(),
-                )
-            }
-        };
-        self.predict_job = Some(Job::spawn(&self.ctx, "Predicting", move |jc| {
-            let seqs = [seq];
-            let out = match (&model, device) {
-                (Some(m), _) => predict_sequences(m, &seqs, jc)?,
-                (None, Some(dev)) => predict_with_checkpoint(None, &settings, dev, &seqs, jc)?,
-                (None, None) => anyhow::bail!("no model to predict with"),
-            };
-            Ok((target, out))
-        }));
-    }
-
     pub fn set_colour_mode(&mut self, mode: ColourMode) {
         if self.state.display.colour_mode != mode {
             self.state.display.colour_mode = mode;
@@ -740,10 +588,7 @@ impl NesbindApp {
     }
 
     pub(crate) fn poll_jobs(&mut self) {
-        if let Some(job) = &mut self.load_job
-            && let Some(outcome) = job.poll()
-        {
-            self.load_job = None;
+        if let Some(outcome) = take_finished(&mut self.load_job) {
             self.pending_files.clear();
             match outcome {
                 Outcome::Done(docs) => self.add_documents(docs),
@@ -751,10 +596,7 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("opening files cancelled"),
             }
         }
-        if let Some(job) = &mut self.label_job
-            && let Some(outcome) = job.poll()
-        {
-            self.label_job = None;
+        if let Some(outcome) = take_finished(&mut self.label_job) {
             match outcome {
                 Outcome::Done(all) => {
                     for (doc, labels) in self.docs.iter_mut().zip(all) {
@@ -778,10 +620,7 @@ impl NesbindApp {
         if let Some(rx) = &self.epoch_rx {
             self.history.extend(rx.try_iter());
         }
-        if let Some(job) = &mut self.train_job
-            && let Some(outcome) = job.poll()
-        {
-            self.train_job = None;
+        if let Some(outcome) = take_finished(&mut self.train_job) {
             match outcome {
                 Outcome::Done(model) => {
                     let last = model
@@ -804,10 +643,7 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("training cancelled"),
             }
         }
-        if let Some(job) = &mut self.rebuild_job
-            && let Some(outcome) = job.poll()
-        {
-            self.rebuild_job = None;
+        if let Some(outcome) = take_finished(&mut self.rebuild_job) {
             match outcome {
                 Outcome::Done((index, doc)) => {
                     let name = doc.name();
@@ -831,10 +667,7 @@ impl NesbindApp {
                 Outcome::Cancelled => {}
             }
         }
-        if let Some(job) = &mut self.embed_job
-            && let Some(outcome) = job.poll()
-        {
-            self.embed_job = None;
+        if let Some(outcome) = take_finished(&mut self.embed_job) {
             match outcome {
                 Outcome::Done(summary) => {
                     self.log.info(format!(
@@ -852,10 +685,7 @@ impl NesbindApp {
                 Outcome::Cancelled => self.log.info("embedding cancelled"),
             }
         }
-        if let Some(job) = &mut self.predict_job
-            && let Some(outcome) = job.poll()
-        {
-            self.predict_job = None;
+        if let Some(outcome) = take_finished(&mut self.predict_job) {
             match outcome {
                 Outcome::Done((Some(doc_index), preds)) => {
                     if let (Some(doc), Some(p)) = (self.docs.get_mut(doc_index), preds.first()) {
@@ -884,97 +714,6 @@ impl NesbindApp {
             self.handle_dialog(result);
         }
     }
-
-    fn handle_dialog(&mut self, result: DialogResult) {
-        let remember =
-            |state: &mut AppState, p: &Path| state.last_dir = p.parent().map(Path::to_path_buf);
-        match result {
-            DialogResult::Open(paths) => {
-                if let Some(p) = paths.first() {
-                    remember(&mut self.state, p);
-                }
-                self.open_paths(&paths);
-            }
-            DialogResult::ExportPng(path) => {
-                remember(&mut self.state, &path);
-                if let Err(e) = self.export_png(&path) {
-                    self.log.error(format!("{e:#}"));
-                }
-            }
-            DialogResult::ExportCsv(path) => {
-                remember(&mut self.state, &path);
-                if let Err(e) = self.export_labels_csv(&path) {
-                    self.log.error(format!("{e:#}"));
-                }
-            }
-            DialogResult::PocketFile(path) => self.load_pocket_file(&path),
-            DialogResult::EsmFolder(path) => {
-                self.log
-                    .info(format!("ESM-2 model folder: {}", path.display()));
-                self.state.train.esm_dir = Some(path);
-            }
-        }
-    }
-
-    /// Runs a native file dialog on its own thread so the window keeps drawing while it is open.
-    pub(crate) fn spawn_dialog(&mut self, kind: DialogKind) {
-        if self.dialog.is_some() {
-            return;
-        }
-        let (tx, rx) = channel();
-        let dir = self.state.last_dir.clone();
-        let ctx = self.ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("nesbind file dialog".into())
-            .spawn(move || {
-                let mut dialog = rfd::FileDialog::new();
-                if let Some(d) = dir {
-                    dialog = dialog.set_directory(d);
-                }
-                let result = match kind {
-                    DialogKind::Open => dialog
-                        .add_filter(
-                            "Structures (PDB, mmCIF, gz)",
-                            &["pdb", "cif", "mmcif", "ent", "gz", "pdb1"],
-                        )
-                        .add_filter("All files", &["*"])
-                        .pick_files()
-                        .map(DialogResult::Open),
-                    DialogKind::ExportPng => dialog
-                        .add_filter("PNG image", &["png"])
-                        .set_file_name("nesbind_view.png")
-                        .save_file()
-                        .map(DialogResult::ExportPng),
-                    DialogKind::ExportCsv => dialog
-                        .add_filter("CSV", &["csv"])
-                        .set_file_name("nesbind_labels.csv")
-                        .save_file()
-                        .map(DialogResult::ExportCsv),
-                    DialogKind::PocketFile => dialog
-                        .add_filter("Pocket definition (JSON, CSV)", &["json", "csv"])
-                        .pick_file()
-                        .map(DialogResult::PocketFile),
-                    DialogKind::EsmFolder => dialog.pick_folder().map(DialogResult::EsmFolder),
-                };
-                if let Some(r) = result {
-                    tx.send(r).ok();
-                }
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self.dialog = Some(rx),
-            Err(e) => self.log.error(format!("cannot open a file dialog: {e}")),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DialogKind {
-    Open,
-    ExportPng,
-    ExportCsv,
-    PocketFile,
-    EsmFolder,
 }
 
 impl eframe::App for NesbindApp {
@@ -1036,55 +775,4 @@ impl eframe::App for NesbindApp {
         self.state.camera = Some(self.camera.to_state());
         eframe::set_value(storage, STORAGE_KEY, &self.state);
     }
-}
-
-impl NesbindApp {
-    /// `--screenshot`: once files are loaded and the UI has settled, grab the window, save it, quit.
-    fn screenshot_step(&mut self, ctx: &egui::Context) {
-        let busy = self.is_busy();
-        let Some(task) = &mut self.screenshot else {
-            return;
-        };
-        if let Ok(image) = task.rx.try_recv() {
-            let path = task.path.clone();
-            self.screenshot = None;
-            match save_color_image(&image, &path) {
-                Ok(()) => self
-                    .log
-                    .info(format!("screenshot saved to {}", path.display())),
-                Err(e) => self.log.error(format!("{e:#}")),
-            }
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-            return;
-        }
-        if busy || task.requested {
-            ctx.request_repaint();
-            return;
-        }
-        task.settle_frames += 1;
-        if task.settle_frames > 10 {
-            task.requested = true;
-            let tx = task.tx.clone();
-            let repaint = ctx.clone();
-            ctx.request_screenshot(move |img| {
-                tx.send(img).ok();
-                repaint.request_repaint();
-            });
-        }
-        ctx.request_repaint();
-    }
-}
-
-fn save_color_image(img: &egui::ColorImage, path: &Path) -> anyhow::Result<()> {
-    let [w, h] = img.size;
-    let bytes: Vec<u8> = img
-        .pixels
-        .iter()
-        .flat_map(|c| c.to_srgba_unmultiplied())
-        .collect();
-    let buffer = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
-        .context("screenshot has an inconsistent size")?;
-    buffer
-        .save(path)
-        .with_context(|| format!("writing {}", path.display()))
 }

@@ -191,6 +191,37 @@ fn esm_dir(settings: &TrainSettings) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// The peptides' ESM-2 features and the model that made them.
+struct Embedded {
+    dir: PathBuf,
+    embedder: Embedder,
+    layer: usize,
+    features: Vec<Vec<Vec<f32>>>,
+}
+
+/// Loads the settings' ESM-2 model on `dev` and embeds the peptides with its final layer.
+fn embed_peptides(
+    peptides: &[TrainingPeptide],
+    settings: &TrainSettings,
+    dev: &ComputeDevice,
+    jc: &JobContext,
+) -> anyhow::Result<Embedded> {
+    let dir = esm_dir(settings)?;
+    jc.progress(Some(0.0), format!("loading ESM-2 from {}", dir.display()));
+    let model = EsmModel::load(&dir, &dev.device)
+        .with_context(|| format!("loading ESM-2 from {}", dir.display()))?;
+    let embedder = Embedder::new(model, settings.batch_size.max(1));
+    let layer = embedder.resolve_layer(None)?;
+    let sequences: Vec<String> = peptides.iter().map(|p| p.sequence.clone()).collect();
+    let features = embed(&embedder, layer, &sequences, jc)?;
+    Ok(Embedded {
+        dir,
+        embedder,
+        layer,
+        features,
+    })
+}
+
 /// Embeds peptides with the final layer, reporting progress and honouring cancel.
 fn embed(
     embedder: &Embedder,
@@ -238,14 +269,12 @@ pub fn train_job(
     if peptides.is_empty() {
         anyhow::bail!("no labelled peptides: open CRM1–NES complexes first");
     }
-    let dir = esm_dir(&settings)?;
-    jc.progress(Some(0.0), format!("loading ESM-2 from {}", dir.display()));
-    let model = EsmModel::load(&dir, &dev.device)
-        .with_context(|| format!("loading ESM-2 from {}", dir.display()))?;
-    let embedder = Embedder::new(model, settings.batch_size.max(1));
-    let layer = embedder.resolve_layer(None)?;
-    let sequences: Vec<String> = peptides.iter().map(|p| p.sequence.clone()).collect();
-    let features = embed(&embedder, layer, &sequences, jc)?;
+    let Embedded {
+        embedder,
+        layer,
+        features,
+        ..
+    } = embed_peptides(&peptides, &settings, &dev, jc)?;
     let dim = embedder.model().hidden_size();
 
     let mut train_set = Vec::new();
@@ -419,14 +448,12 @@ pub fn embed_job(
     jc: &JobContext,
 ) -> anyhow::Result<EmbeddingSummary> {
     let started = std::time::Instant::now();
-    let dir = esm_dir(&settings)?;
-    jc.progress(Some(0.0), format!("loading ESM-2 from {}", dir.display()));
-    let model = EsmModel::load(&dir, &dev.device)
-        .with_context(|| format!("loading ESM-2 from {}", dir.display()))?;
-    let embedder = Embedder::new(model, settings.batch_size.max(1));
-    let layer = embedder.resolve_layer(None)?;
-    let sequences: Vec<String> = peptides.iter().map(|p| p.sequence.clone()).collect();
-    let features = embed(&embedder, layer, &sequences, jc)?;
+    let Embedded {
+        dir,
+        embedder,
+        layer,
+        features,
+    } = embed_peptides(&peptides, &settings, &dev, jc)?;
     let norm = |rows: &Vec<Vec<f32>>| {
         let n = rows.len().max(1) as f32;
         rows.iter()

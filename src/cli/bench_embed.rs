@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use nesbind::compute::{DeviceChoice, select_device};
-use nesbind::embed::{Embedder, EsmModel, default_model_dir};
+use nesbind::compute::DeviceChoice;
+use nesbind::embed::Embedder;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
 #[derive(clap::Args, Debug)]
@@ -28,16 +28,7 @@ pub struct BenchEmbedArgs {
 }
 
 pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
-    let model_dir = match &args.model {
-        Some(d) => d.clone(),
-        None => default_model_dir()?,
-    };
-    let compute = select_device(args.device)?;
-    if let Some(note) = &compute.note {
-        eprintln!("{note}");
-    }
-    let model = EsmModel::load(&model_dir, &compute.device)
-        .with_context(|| format!("loading the ESM-2 model from {}", model_dir.display()))?;
+    let (model_dir, compute, model) = super::embed::load_esm(args.model.as_deref(), args.device)?;
     let embedder = Embedder::new(model, args.batch_size);
     const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
     let mut rng = StdRng::seed_from_u64(42);

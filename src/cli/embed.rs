@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use nesbind::compute::{DeviceChoice, select_device};
+use nesbind::compute::{ComputeDevice, DeviceChoice, select_device};
 use nesbind::embed::{
     Embedder, EmbeddingCache, EsmModel, default_model_dir, read_fasta, write_json,
     write_safetensors,
@@ -59,6 +59,25 @@ fn output_kind(path: &Path) -> anyhow::Result<OutputKind> {
     }
 }
 
+/// The ESM-2 model folder (`--model`, else the bundled one), the chosen device (its note goes to
+/// stderr) and the model loaded on it.
+pub(super) fn load_esm(
+    model: Option<&Path>,
+    device: DeviceChoice,
+) -> anyhow::Result<(PathBuf, ComputeDevice, EsmModel)> {
+    let model_dir = match model {
+        Some(d) => d.to_path_buf(),
+        None => default_model_dir()?,
+    };
+    let compute = select_device(device)?;
+    if let Some(note) = &compute.note {
+        eprintln!("{note}");
+    }
+    let model = EsmModel::load(&model_dir, &compute.device)
+        .with_context(|| format!("loading the ESM-2 model from {}", model_dir.display()))?;
+    Ok((model_dir, compute, model))
+}
+
 pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
     let kind = output_kind(&args.out)?;
     let mut sequences = args.sequences.clone();
@@ -68,16 +87,7 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
     if sequences.is_empty() {
         bail!("nothing to embed: give --sequence SEQ and/or --fasta FILE");
     }
-    let model_dir = match &args.model {
-        Some(d) => d.clone(),
-        None => default_model_dir()?,
-    };
-    let compute = select_device(args.device)?;
-    if let Some(note) = &compute.note {
-        eprintln!("{note}");
-    }
-    let model = EsmModel::load(&model_dir, &compute.device)
-        .with_context(|| format!("loading the ESM-2 model from {}", model_dir.display()))?;
+    let (model_dir, compute, model) = load_esm(args.model.as_deref(), args.device)?;
     let sha = model.sha256().to_string();
     eprintln!(
         "model {} ({} layers, dim {}) on {}",

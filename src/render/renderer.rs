@@ -85,6 +85,18 @@ struct CylinderInstance {
     colour: [u8; 4],
 }
 
+/// The single colour attachment every nesbind pipeline draws into, all channels written.
+pub(super) fn colour_target(
+    format: wgpu::TextureFormat,
+    blend: Option<wgpu::BlendState>,
+) -> [Option<wgpu::ColorTargetState>; 1] {
+    [Some(wgpu::ColorTargetState {
+        format,
+        blend,
+        write_mask: wgpu::ColorWrites::ALL,
+    })]
+}
+
 /// A growable GPU buffer of instances.
 struct InstanceBuffer {
     buffer: wgpu::Buffer,
@@ -236,11 +248,7 @@ impl SceneRenderer {
                     module: &shader,
                     entry_point: Some(fs),
                     compilation_options: Default::default(),
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format: COLOUR_FORMAT,
-                        blend,
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
+                    targets: &colour_target(COLOUR_FORMAT, blend),
                 }),
                 multiview_mask: None,
                 cache: None,

@@ -10,7 +10,7 @@ use glam::Vec2;
 
 use super::camera::OrbitCamera;
 use super::picking::{Pick, pick, points_to_pixels};
-use super::renderer::{OffscreenTarget, RenderError, SceneRenderer, ViewParams};
+use super::renderer::{OffscreenTarget, RenderError, SceneRenderer, ViewParams, colour_target};
 use super::scene::{ResidueRef, Scene};
 
 /// A scene shared with the paint callback; `generation` changes whenever the content does, which is
@@ -95,11 +95,7 @@ impl View3dResources {
                 module: &shader,
                 entry_point: Some(fs),
                 compilation_options: Default::default(),
-                targets: &[Some(wgpu::ColorTargetState {
-                    format: target_format,
-                    blend: None,
-                    write_mask: wgpu::ColorWrites::ALL,
-                })],
+                targets: &colour_target(target_format, None),
             }),
             multiview_mask: None,
             cache: None,

@@ -72,12 +72,7 @@ pub fn samples_of<'a>(examples: &'a [Example], pockets: &'a [Vec<usize>]) -> Vec
     examples
         .iter()
         .zip(pockets)
-        .map(|(e, p)| Sample {
-            id: &e.id,
-            features: &e.features,
-            binding: &e.binding,
-            pocket: p,
-        })
+        .map(|(e, p)| e.sample(p))
         .collect()
 }
 

@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::batch::Sample;
 use super::patterns::{self, PatternMatch};
 
 pub const CSV_FILE: &str = "dataset.csv";
@@ -155,6 +156,16 @@ impl Example {
             .iter()
             .map(|p| p.map_or(0, |k| k as usize + 1))
             .collect()
+    }
+
+    /// The model's view of this example; `pocket` holds its classes from [`Example::pocket_classes`].
+    pub fn sample<'a>(&'a self, pocket: &'a [usize]) -> Sample<'a> {
+        Sample {
+            id: &self.id,
+            features: &self.features,
+            binding: &self.binding,
+            pocket,
+        }
     }
 }
 

@@ -170,12 +170,7 @@ fn samples<'a>(examples: &[&'a Example], pockets: &'a [Vec<usize>]) -> Vec<Sampl
     examples
         .iter()
         .zip(pockets)
-        .map(|(e, p)| Sample {
-            id: &e.id,
-            features: &e.features,
-            binding: &e.binding,
-            pocket: p,
-        })
+        .map(|(e, p)| e.sample(p))
         .collect()
 }
 

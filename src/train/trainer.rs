@@ -149,12 +149,7 @@ impl<'a> TrainData<'a> {
                 .iter()
                 .zip(pockets)
                 .filter(|(e, _)| e.split == split)
-                .map(|(e, p)| Sample {
-                    id: &e.id,
-                    features: &e.features,
-                    binding: &e.binding,
-                    pocket: p,
-                })
+                .map(|(e, p)| e.sample(p))
                 .collect()
         };
         Self {

@@ -3,6 +3,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use crate::app::jobs::Job;
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
 use crate::app::training::peptides_from_documents;
 use crate::compute::DeviceChoice;
@@ -51,15 +52,8 @@ impl NesbindApp {
             {
                 self.start_embedding();
             }
-            if let Some(job) = &self.embed_job {
-                if ui.button("Cancel").clicked() {
-                    job.cancel();
-                }
-                ui.add(
-                    egui::ProgressBar::new(job.progress.fraction.unwrap_or(0.0) / 0.3)
-                        .text(job.progress.message.clone()),
-                );
-            }
+            // Embedding is the first 0.3 of a job's progress (training reports the rest).
+            job_controls(ui, self.embed_job.as_ref(), 0.3);
         });
         if let Some(e) = &self.embedding {
             ui.separator();
@@ -101,6 +95,7 @@ impl NesbindApp {
             "+ NESdb NESs labelled by the consensus Φ pattern (bundled table)",
         );
         let running = self.train_job.is_some();
+        let adapter = self.adapter.as_deref();
         let s = &mut self.state.train;
         ui.add_enabled_ui(!running, |ui| {
             egui::Grid::new("train settings")
@@ -113,16 +108,7 @@ impl NesbindApp {
                         None => "bundled (esm2_t6_8M)".into(),
                     });
                     ui.end_row();
-                    ui.label("Device");
-                    ui.horizontal(|ui| {
-                        ui.radio_value(&mut s.device, DeviceChoice::Cpu, "CPU");
-                        ui.radio_value(&mut s.device, DeviceChoice::Gpu, "GPU");
-                        ui.radio_value(&mut s.device, DeviceChoice::Auto, "auto");
-                    });
-                    ui.end_row();
-                    ui.label("");
-                    ui.weak(self.adapter.as_deref().unwrap_or("no GPU adapter"));
-                    ui.end_row();
+                    device_row(ui, &mut s.device, adapter);
                     ui.label("Epochs");
                     ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500));
                     ui.end_row();
@@ -158,15 +144,7 @@ impl NesbindApp {
             {
                 self.start_training();
             }
-            if let Some(job) = &self.train_job {
-                if ui.button("Cancel").clicked() {
-                    job.cancel();
-                }
-                ui.add(
-                    egui::ProgressBar::new(job.progress.fraction.unwrap_or(0.0))
-                        .text(job.progress.message.clone()),
-                );
-            }
+            job_controls(ui, self.train_job.as_ref(), 1.0);
         });
         if let Some(m) = &self.model {
             ui.label(format!(
@@ -199,35 +177,22 @@ impl NesbindApp {
         let train_loss = series(&|r| Some(r.train_loss as f64));
         let val_loss = series(&|r| r.val_loss.map(f64::from));
         ui.strong("Loss");
-        Plot::new("loss plot")
-            .height(150.0)
-            .legend(Legend::default())
-            .x_axis_label("epoch")
-            .include_y(0.0)
-            .allow_scroll(false)
-            .show(ui, |plot| {
-                plot.line(Line::new("training loss", PlotPoints::from(train_loss)));
-                if !val_loss.is_empty() {
-                    plot.line(Line::new("validation loss", PlotPoints::from(val_loss)));
-                }
-            });
+        epoch_plot("loss plot").show(ui, |plot| {
+            plot.line(Line::new("training loss", PlotPoints::from(train_loss)));
+            if !val_loss.is_empty() {
+                plot.line(Line::new("validation loss", PlotPoints::from(val_loss)));
+            }
+        });
         let f1 = series(&|r| r.val_binding_f1);
         let auc = series(&|r| r.val_binding_roc_auc);
         let acc = series(&|r| r.val_pocket_accuracy);
         if !(f1.is_empty() && auc.is_empty() && acc.is_empty()) {
             ui.strong("Validation metrics");
-            Plot::new("metric plot")
-                .height(150.0)
-                .legend(Legend::default())
-                .x_axis_label("epoch")
-                .include_y(0.0)
-                .include_y(1.0)
-                .allow_scroll(false)
-                .show(ui, |plot| {
-                    plot.line(Line::new("binding F1", PlotPoints::from(f1)));
-                    plot.line(Line::new("binding ROC AUC", PlotPoints::from(auc)));
-                    plot.line(Line::new("pocket accuracy", PlotPoints::from(acc)));
-                });
+            epoch_plot("metric plot").include_y(1.0).show(ui, |plot| {
+                plot.line(Line::new("binding F1", PlotPoints::from(f1)));
+                plot.line(Line::new("binding ROC AUC", PlotPoints::from(auc)));
+                plot.line(Line::new("pocket accuracy", PlotPoints::from(acc)));
+            });
         }
         ui.label(format!("{} epochs recorded", self.history.len()));
     }
@@ -317,35 +282,17 @@ fn evaluation_ui(ui: &mut egui::Ui, e: &crate::app::training::Evaluation) {
     let (roc, pr) = (points(&e.roc), points(&e.pr));
     ui.columns(2, |cols| {
         cols[0].label("ROC");
-        Plot::new("roc plot")
-            .height(130.0)
-            .data_aspect(1.0)
-            .include_x(0.0)
-            .include_x(1.0)
-            .include_y(0.0)
-            .include_y(1.0)
-            .x_axis_label("FPR")
-            .allow_scroll(false)
-            .show(&mut cols[0], |plot| {
-                plot.line(Line::new(
-                    "chance",
-                    PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
-                ));
-                plot.line(Line::new("ROC", PlotPoints::from(roc)));
-            });
+        unit_square_plot("roc plot", "FPR").show(&mut cols[0], |plot| {
+            plot.line(Line::new(
+                "chance",
+                PlotPoints::from(vec![[0.0, 0.0], [1.0, 1.0]]),
+            ));
+            plot.line(Line::new("ROC", PlotPoints::from(roc)));
+        });
         cols[1].label("Precision–recall");
-        Plot::new("pr plot")
-            .height(130.0)
-            .data_aspect(1.0)
-            .include_x(0.0)
-            .include_x(1.0)
-            .include_y(0.0)
-            .include_y(1.0)
-            .x_axis_label("recall")
-            .allow_scroll(false)
-            .show(&mut cols[1], |plot| {
-                plot.line(Line::new("PR", PlotPoints::from(pr)));
-            });
+        unit_square_plot("pr plot", "recall").show(&mut cols[1], |plot| {
+            plot.line(Line::new("PR", PlotPoints::from(pr)));
+        });
     });
     ui.label(format!(
         "Pocket confusion (rows: label, columns: prediction) · accuracy {:.3}",
@@ -397,4 +344,40 @@ fn device_row(ui: &mut egui::Ui, device: &mut DeviceChoice, adapter: Option<&str
     ui.label("");
     ui.weak(adapter.unwrap_or("no GPU adapter"));
     ui.end_row();
+}
+
+/// While `job` runs: its Cancel button and a progress bar, full when the job's fraction reaches `span`.
+fn job_controls<T: Send + 'static>(ui: &mut egui::Ui, job: Option<&Job<T>>, span: f32) {
+    if let Some(job) = job {
+        if ui.button("Cancel").clicked() {
+            job.cancel();
+        }
+        ui.add(
+            egui::ProgressBar::new(job.progress.fraction.unwrap_or(0.0) / span)
+                .text(job.progress.message.clone()),
+        );
+    }
+}
+
+/// A per-epoch plot of the training history, starting at zero.
+fn epoch_plot(id: &str) -> Plot<'static> {
+    Plot::new(id)
+        .height(150.0)
+        .legend(Legend::default())
+        .x_axis_label("epoch")
+        .include_y(0.0)
+        .allow_scroll(false)
+}
+
+/// A square plot of a curve in the unit square (ROC, precision–recall).
+fn unit_square_plot(id: &str, x_label: &str) -> Plot<'static> {
+    Plot::new(id)
+        .height(130.0)
+        .data_aspect(1.0)
+        .include_x(0.0)
+        .include_x(1.0)
+        .include_y(0.0)
+        .include_y(1.0)
+        .x_axis_label(x_label)
+        .allow_scroll(false)
 }

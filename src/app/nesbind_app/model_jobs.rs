@@ -1,0 +1,156 @@
+//! The background jobs that use ESM-2 and the tagger: embedding, training and prediction, on the
+//! compute device the Training panel chose.
+
+use std::sync::mpsc::channel;
+
+use super::NesbindApp;
+use crate::app::jobs::Job;
+use crate::app::training::{
+    embed_job, peptides_from_documents, predict_sequences, predict_with_checkpoint, train_job,
+};
+
+impl NesbindApp {
+    /// The burn device for the Training panel's choice: the window's own GPU (shared), or the CPU.
+    /// `auto` takes the GPU only when it is real hardware (a software rasteriser is slower than flex).
+    pub fn compute_device(&mut self) -> Result<crate::compute::ComputeDevice, String> {
+        use crate::compute::{ComputeDevice, DeviceChoice, cpu_device};
+        let want_gpu = match self.state.train.device {
+            DeviceChoice::Cpu => false,
+            DeviceChoice::Gpu => true,
+            DeviceChoice::Auto => self
+                .render_state
+                .as_ref()
+                .is_some_and(|rs| rs.adapter.get_info().device_type != wgpu::DeviceType::Cpu),
+        };
+        if !want_gpu {
+            return Ok(cpu_device());
+        }
+        let Some(rs) = self.render_state.as_ref() else {
+            return Err("no GPU adapter: choose CPU".into());
+        };
+        let device = self
+            .shared_gpu
+            .get_or_insert_with(|| crate::app::gpu::shared_burn_device(rs))
+            .clone()?;
+        Ok(ComputeDevice {
+            device,
+            description: format!(
+                "GPU shared with the view: {}",
+                self.adapter.clone().unwrap_or_default()
+            ),
+            is_gpu: true,
+            note: None,
+        })
+    }
+
+    /// [`Self::compute_device`] for a job about to start; a failure goes to the log instead.
+    fn job_device(&mut self) -> Option<crate::compute::ComputeDevice> {
+        match self.compute_device() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.log.error(e);
+                None
+            }
+        }
+    }
+
+    /// Trains a tagger on the labelled peptides of the open complexes, in the background.
+    pub fn start_training(&mut self) {
+        if self.train_job.is_some() {
+            return;
+        }
+        let Some(device) = self.job_device() else {
+            return;
+        };
+        let peptides = peptides_from_documents(&self.docs);
+        let settings = self.state.train.clone();
+        let (tx, rx) = channel();
+        self.history.clear();
+        self.epoch_rx = Some(rx);
+        let extra = if settings.nesdb_patterns {
+            " + NESdb pattern-labelled NESs"
+        } else {
+            ""
+        };
+        self.log.info(format!(
+            "training on {} peptides of the open complexes{extra}",
+            peptides.len()
+        ));
+        self.train_job = Some(Job::spawn(&self.ctx, "Training", move |jc| {
+            train_job(peptides, settings, device, tx, jc)
+        }));
+    }
+
+    /// Embeds the open complexes' peptides with ESM-2 (Embedding panel), in the background.
+    pub fn start_embedding(&mut self) {
+        if self.embed_job.is_some() {
+            return;
+        }
+        let Some(device) = self.job_device() else {
+            return;
+        };
+        let peptides = peptides_from_documents(&self.docs);
+        let settings = self.state.train.clone();
+        self.embed_job = Some(Job::spawn(&self.ctx, "Embedding", move |jc| {
+            embed_job(peptides, settings, device, jc)
+        }));
+    }
+
+    pub fn cancel_training(&mut self) {
+        if let Some(job) = &self.train_job {
+            job.cancel();
+        }
+    }
+
+    /// Predicts the active complex's peptide (`None`) or a typed sequence with the trained model.
+    pub fn start_prediction(&mut self, sequence: Option<String>) {
+        if self.predict_job.is_some() {
+            return;
+        }
+        let model = self.model.clone();
+        // Without a model trained in this session, the bundled checkpoint predicts (on the chosen device).
+        let device = if model.is_some() {
+            None
+        } else {
+            let Some(device) = self.job_device() else {
+                return;
+            };
+            Some(device)
+        };
+        let settings = self.state.train.clone();
+        let (target, seq) = match sequence {
+            Some(s) => {
+                let s: String = s
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_uppercase();
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphabetic()) {
+                    self.log
+                        .error(format!("'{s}' is not a one-letter amino-acid sequence"));
+                    return;
+                }
+                (None, s)
+            }
+            None => {
+                let Some(doc) = self.active_document().filter(|d| !d.labels.is_empty()) else {
+                    self.log.warn("no labelled peptide in the active file");
+                    return;
+                };
+                (
+                    self.state.active,
+                    doc.labels.iter().map(|l| l.code).collect(),
+                )
+            }
+        };
+        self.predict_job = Some(Job::spawn(&self.ctx, "Predicting", move |jc| {
+            let seqs = [seq];
+            let out = match (&model, device) {
+                (Some(m), _) => predict_sequences(m, &seqs, jc)?,
+                (None, Some(dev)) => predict_with_checkpoint(None, &settings, dev, &seqs, jc)?,
+                (None, None) => anyhow::bail!("no model to predict with"),
+            };
+            Ok((target, out))
+        }));
+    }
+}
