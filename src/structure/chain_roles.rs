@@ -114,6 +114,9 @@ pub fn detect_roles(
     })
 }
 
+/// Number, insertion code and one-letter code: what numbering depends on.
+type ResidueKey<'a> = (i32, Option<&'a str>, char);
+
 fn best_receptor(
     structure: &Structure,
     peptide_id: Option<&str>,
@@ -121,7 +124,7 @@ fn best_receptor(
     let mut best: Option<(usize, NumberingMap)> = None;
     let mut report = Vec::new();
     // Homo-oligomers and crystal copies repeat the same chain: map each distinct one once.
-    let mut mapped: HashMap<Vec<(i32, Option<&str>, char)>, NumberingMap> = HashMap::new();
+    let mut mapped: HashMap<Vec<ResidueKey>, NumberingMap> = HashMap::new();
     for (i, chain) in structure.chains.iter().enumerate() {
         if Some(chain.id.as_str()) == peptide_id || chain.polymer_len() < RECEPTOR_MIN_IDENTICAL {
             continue;
