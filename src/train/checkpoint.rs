@@ -128,37 +128,18 @@ pub fn save_info(info: &CheckpointInfo, dir: &Path) -> Result<(), TrainError> {
 /// Folder name of the bundled trained model under `assets/models/`.
 pub const DEFAULT_CHECKPOINT: &str = "nesbind_bilstm_default";
 
-/// Finds the bundled checkpoint: `$NESBIND_CHECKPOINT_DIR`, then `assets/models/` next to the
-/// executable (and up to three folders above it, which covers `target/<profile>/`), then the
-/// source tree.
+/// Finds the bundled checkpoint: `$NESBIND_CHECKPOINT_DIR`, then the places of
+/// [`crate::asset_candidates`].
 pub fn default_checkpoint_dir() -> Result<PathBuf, TrainError> {
-    let mut tried = Vec::new();
-    if let Some(dir) = std::env::var_os("NESBIND_CHECKPOINT_DIR") {
-        tried.push(PathBuf::from(dir));
-    }
-    if let Ok(exe) = std::env::current_exe() {
-        let mut dir = exe.parent().map(PathBuf::from);
-        for _ in 0..4 {
-            let Some(d) = dir else { break };
-            tried.push(d.join("assets").join("models").join(DEFAULT_CHECKPOINT));
-            dir = d.parent().map(PathBuf::from);
+    let relative = std::path::Path::new("models").join(DEFAULT_CHECKPOINT);
+    crate::find_asset_dir("NESBIND_CHECKPOINT_DIR", &relative, INFO_FILE).map_err(|tried| {
+        let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        TrainError::Checkpoint {
+            path: PathBuf::from(DEFAULT_CHECKPOINT),
+            message: format!(
+                "bundled trained model not found; looked in {}; pass --model DIR",
+                list.join(", ")
+            ),
         }
-    }
-    tried.push(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("assets")
-            .join("models")
-            .join(DEFAULT_CHECKPOINT),
-    );
-    if let Some(found) = tried.iter().find(|d| d.join(INFO_FILE).is_file()) {
-        return Ok(found.clone());
-    }
-    let list: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
-    Err(TrainError::Checkpoint {
-        path: PathBuf::from(DEFAULT_CHECKPOINT),
-        message: format!(
-            "bundled trained model not found; looked in {}; pass --model DIR",
-            list.join(", ")
-        ),
     })
 }
