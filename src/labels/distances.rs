@@ -21,7 +21,7 @@ fn mode_atoms(residue: &Residue, mode: DistanceMode) -> Vec<Vec3> {
 pub(super) fn side_chain_centroid(residue: &Residue) -> Option<Vec3> {
     let side: Vec<Vec3> = residue
         .heavy_atoms()
-        .filter(|a| !matches!(a.name.as_str(), "N" | "CA" | "C" | "O" | "OXT"))
+        .filter(|a| !a.is_backbone())
         .map(|a| a.pos)
         .collect();
     if side.is_empty() {

@@ -15,8 +15,6 @@ pub const OCCUPANCY_CONTACT: f32 = 4.5;
 /// Fewest contacts for a side chain to count as sitting in a pocket.
 pub const OCCUPANCY_MIN_SCORE: f32 = 3.0;
 
-const BACKBONE: [&str; 5] = ["N", "CA", "C", "O", "OXT"];
-
 /// The pockets are hydrophobic: a side chain sits in one through carbon and sulphur contacts. A
 /// charged side chain reaching over a pocket rim (Glu395 of hRio2 in 5DHF) touches it through its
 /// polar tip, which should not count.
@@ -44,10 +42,7 @@ pub fn contact_scores(complex: &Complex) -> Vec<(usize, [f32; 5])> {
         .filter(|(_, r)| r.code != 'X')
         .map(|(i, r)| {
             let mut score = [0.0f32; 5];
-            for atom in r
-                .heavy_atoms()
-                .filter(|a| !BACKBONE.contains(&a.name.as_str()) && is_apolar(a))
-            {
+            for atom in r.heavy_atoms().filter(|a| !a.is_backbone() && is_apolar(a)) {
                 grid.for_each_within(atom.pos, OCCUPANCY_CONTACT, |_, pocket, _| {
                     score[pocket] += 1.0
                 });

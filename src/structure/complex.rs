@@ -53,9 +53,6 @@ impl Complex {
     }
 }
 
-/// Backbone atoms: a pocket's centre is where the lining side chains point, not the backbone.
-const BACKBONE: [&str; 4] = ["N", "CA", "C", "O"];
-
 impl Complex {
     /// Decides chain roles, maps CRM1 numbering and locates the pockets.
     pub fn build(
@@ -129,7 +126,8 @@ impl Complex {
                     let r = &receptor_chain.residues[i];
                     let side: Vec<Vec3> = r
                         .heavy_atoms()
-                        .filter(|a| !BACKBONE.contains(&a.name.as_str()))
+                        // A pocket's centre is where the lining side chains point, not the backbone.
+                        .filter(|a| !a.is_backbone())
                         .map(|a| a.pos)
                         .collect();
                     if side.is_empty() {

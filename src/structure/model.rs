@@ -13,6 +13,11 @@ pub struct Atom {
 }
 
 impl Atom {
+    /// Main-chain atom (N, CA, C, O, terminal OXT): what a side chain is not.
+    pub fn is_backbone(&self) -> bool {
+        matches!(self.name.as_str(), "N" | "CA" | "C" | "O" | "OXT")
+    }
+
     pub fn is_hydrogen(&self) -> bool {
         self.element.eq_ignore_ascii_case("H") || self.element.eq_ignore_ascii_case("D")
     }
