@@ -206,6 +206,44 @@ fn padded_batches_equal_single_runs() {
 }
 
 #[test]
+fn batches_on_parallel_workers_equal_one_worker() {
+    // The CPU runs one batch per rayon worker; pools of 1 and 3 workers must agree, and progress
+    // must still count up to the total in order.
+    let sequences: Vec<String> = (0..11)
+        .map(|i| "LQKKLEELELDGIRALPSK"[..8 + i].to_string())
+        .collect();
+    let embedder = Embedder::new(EsmModel::load(&tiny_dir(), &Device::flex()).unwrap(), 2);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let mut seen = Vec::new();
+        let out = pool
+            .install(|| {
+                embedder.embed(&sequences, None, &mut |done, total| {
+                    seen.push((done, total));
+                    true
+                })
+            })
+            .unwrap();
+        (out, seen)
+    };
+    let (one, seen_one) = run(1);
+    let (three, seen_three) = run(3);
+    for (a, b) in one.iter().zip(&three) {
+        assert_eq!(a.sequence, b.sequence, "order kept");
+        let d = max_abs_diff(&a.per_residue, &b.per_residue);
+        assert!(d <= 1e-6, "{}: 1 vs 3 workers {d}", a.sequence);
+    }
+    // 6 batches: one per progress call with one worker, waves of three with three workers
+    assert_eq!(seen_one.len(), 7);
+    assert_eq!(seen_three, vec![(0, 11), (6, 11), (11, 11)]);
+    assert!(seen_one.windows(2).all(|w| w[0].0 < w[1].0));
+    assert_eq!(seen_one.last(), Some(&(11, 11)));
+}
+
+#[test]
 fn mask_token_triggers_the_token_dropout_rescale() {
     let model = EsmModel::load(&tiny_dir(), &Device::flex()).unwrap();
     let tok = model.tokenizer();
@@ -356,6 +394,35 @@ fn broken_weight_files_are_reported_by_tensor_name() {
         ));
     });
     assert!(EsmModel::load(lm.path(), &Device::flex()).is_ok());
+
+    // Weights stored as integers: refused at load, by name (the file is mapped, not converted).
+    let ints = tiny_copy_with(|_| {});
+    let path = ints.path().join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| {
+            let dtype = if n == name {
+                safetensors::Dtype::I32
+            } else {
+                v.dtype()
+            };
+            let v =
+                safetensors::tensor::TensorView::new(dtype, v.shape().to_vec(), v.data()).unwrap();
+            (n, v)
+        })
+        .collect();
+    let retyped = safetensors::serialize(views, None).unwrap();
+    std::fs::write(&path, retyped).unwrap();
+    let err = load_error(ints.path());
+    assert!(err.contains(name) && err.contains("I32"), "{err}");
+
+    let empty = tiny_copy_with(|_| {});
+    std::fs::write(empty.path().join("model.safetensors"), b"").unwrap();
+    let err = load_error(empty.path());
+    assert!(err.contains("model.safetensors"), "{err}");
 
     let garbage = tiny_copy_with(|_| {});
     std::fs::write(

@@ -93,6 +93,9 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             residues / c
         );
     }
+    println!(
+        "(re-measure PyTorch on this machine, back to back: scripts/bench_embed_pytorch.py MODEL_DIR [THREADS])"
+    );
     let reference = model_dir.join("timing_reference_cpu.json");
     if let Ok(text) = std::fs::read_to_string(&reference) {
         let json: serde_json::Value = serde_json::from_str(&text)

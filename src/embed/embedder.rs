@@ -181,6 +181,36 @@ impl Embedder {
         Ok(out)
     }
 
+    /// How many batches run at once. On the CPU one batch per core: burn-flex parallelises only
+    /// its big matmuls, so a single 64-peptide batch leaves a core idle during layer norms,
+    /// attention and copies. Batches on separate rayon workers keep both busy (the matmuls' own
+    /// rayon tasks still spread over idle cores at the tail). A GPU gets one batch at a time.
+    fn parallel_batches(&self) -> usize {
+        if self.model.on_cpu() {
+            rayon::current_num_threads().max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Forward passes of several batches (in parallel on the CPU), host output and T of each.
+    fn run_wave(
+        &self,
+        wave: &[&[usize]],
+        tokens: &[Tokens],
+        layer: usize,
+    ) -> Result<Vec<(Vec<f32>, usize)>, EmbedError> {
+        let forward = |chunk: &&[usize]| {
+            let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
+            self.model.forward_layer_host(&batch, layer)
+        };
+        if wave.len() == 1 {
+            return wave.iter().map(forward).collect();
+        }
+        use rayon::prelude::*;
+        wave.par_iter().map(forward).collect()
+    }
+
     fn embed_tokens(
         &self,
         tokens: &[Tokens],
@@ -195,23 +225,25 @@ impl Embedder {
         if !progress(0, total) {
             return Err(EmbedError::Cancelled);
         }
+        let chunks = batches(&order, tokens, self.batch_size);
         let mut done = 0;
-        for chunk in batches(&order, tokens, self.batch_size) {
-            let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
-            let (host, t) = self.model.forward_layer_host(&batch, layer)?;
-            for (b, &i) in chunk.iter().enumerate() {
-                let residues = tokens[i].residues();
-                // rows 1..=residues of sequence b: drop <cls>, <eos> and padding
-                let start = (b * t + 1) * dim;
-                let values = host[start..start + residues * dim].to_vec();
-                results[i] = Some(Embedding::new(
-                    tokens[i].normalized.clone(),
-                    layer,
-                    dim,
-                    values,
-                ));
+        for wave in chunks.chunks(self.parallel_batches()) {
+            let outputs = self.run_wave(wave, tokens, layer)?;
+            for (chunk, (host, t)) in wave.iter().zip(outputs) {
+                for (b, &i) in chunk.iter().enumerate() {
+                    let residues = tokens[i].residues();
+                    // rows 1..=residues of sequence b: drop <cls>, <eos> and padding
+                    let start = (b * t + 1) * dim;
+                    let values = host[start..start + residues * dim].to_vec();
+                    results[i] = Some(Embedding::new(
+                        tokens[i].normalized.clone(),
+                        layer,
+                        dim,
+                        values,
+                    ));
+                }
+                done += chunk.len();
             }
-            done += chunk.len();
             if !progress(done, total) {
                 return Err(EmbedError::Cancelled);
             }

@@ -3,7 +3,7 @@
 //! burn-flex evaluates GELU with a scalar `libm::erff` per element, which took a fifth of the
 //! embedding time. Here erf is a rational minimax approximation (the one Eigen, XLA and TVM use,
 //! absolute error ~2e-7, input clamped to [−4, 4]) that the compiler vectorises, split
-//! over the available cores. GPU backends keep burn's own kernel.
+//! over rayon's workers. GPU backends keep burn's own kernel.
 
 use burn::tensor::{Tensor, TensorData};
 
@@ -62,17 +62,10 @@ pub fn gelu_host(x: Tensor<2>) -> Result<Tensor<2>, EmbedError> {
         .map_err(|e| EmbedError::Backend(e.to_string()))?
         .try_into_vec::<f32>()
         .map_err(|e| EmbedError::Backend(format!("{e:?}")))?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads > 1 && values.len() >= 1 << 16 {
-        let chunk = values.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            for part in values.chunks_mut(chunk) {
-                s.spawn(move || gelu_slice(part));
-            }
-        });
-    } else {
-        gelu_slice(&mut values);
-    }
+    // rayon rather than own threads: when batches already run on every core, this stays on
+    // the calling worker instead of oversubscribing.
+    use rayon::prelude::*;
+    values.par_chunks_mut(1 << 14).for_each(gelu_slice);
     Ok(Tensor::from_data(TensorData::new(values, dims), &device))
 }
 

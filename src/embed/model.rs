@@ -151,6 +151,11 @@ impl EsmModel {
         &self.device
     }
 
+    /// True on burn-flex (the CPU), where independent batches may run on separate cores.
+    pub fn on_cpu(&self) -> bool {
+        self.cpu
+    }
+
     /// sha256 of `model.safetensors` (hex): the model's identity in the embedding cache.
     pub fn sha256(&self) -> &str {
         &self.sha256

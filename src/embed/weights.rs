@@ -6,6 +6,7 @@
 //! the file and config do not belong together, which is reported by tensor name.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
@@ -21,9 +22,45 @@ pub struct HostTensor {
     pub data: Vec<f32>,
 }
 
-/// All encoder tensors by their name without the `esm.` prefix, plus the file's hash.
+/// Where one checked tensor lies in the file.
+struct Located {
+    dtype: Dtype,
+    shape: Vec<usize>,
+    bytes: Range<usize>,
+}
+
+/// The file's bytes: memory-mapped, so a 650M-parameter model is not held twice (file + f32
+/// copies) while the encoder is built; read into memory where mapping is refused.
+enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl FileBytes {
+    fn open(path: &Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        // SAFETY: the map is read-only and dropped once the model is built. Another program
+        // truncating the file meanwhile could fault; that is the accepted price of mapping
+        // (safetensors, candle and transformers map checkpoints the same way).
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(map) => Ok(FileBytes::Mapped(map)),
+            Err(_) => std::fs::read(path).map(FileBytes::Read),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(map) => map,
+            FileBytes::Read(bytes) => bytes,
+        }
+    }
+}
+
+/// The encoder tensors of one checked safetensors file, by name without the `esm.` prefix, plus
+/// the file's hash. Each tensor is converted to f32 only when taken.
 pub struct Weights {
-    pub tensors: HashMap<String, HostTensor>,
+    bytes: FileBytes,
+    tensors: HashMap<String, Located>,
     /// Lower-case hex sha256 of the safetensors file: identifies the model in caches.
     pub sha256: String,
     pub path: PathBuf,
@@ -75,9 +112,10 @@ pub fn expected_tensors(cfg: &EsmConfig) -> Vec<(String, Vec<usize>)> {
 
 impl Weights {
     pub fn load(path: &Path, cfg: &EsmConfig) -> Result<Self, EmbedError> {
-        let bytes = std::fs::read(path).map_err(|e| EmbedError::io(path, e))?;
-        let sha256 = hex(&Sha256::digest(&bytes));
-        let st = SafeTensors::deserialize(&bytes).map_err(|e| EmbedError::WeightsFormat {
+        let file = FileBytes::open(path).map_err(|e| EmbedError::io(path, e))?;
+        let bytes = file.as_slice();
+        let sha256 = hex(&Sha256::digest(bytes));
+        let st = SafeTensors::deserialize(bytes).map_err(|e| EmbedError::WeightsFormat {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -107,17 +145,24 @@ impl Weights {
                     expected: shape.clone(),
                 });
             }
-            let data =
-                to_f32(view.dtype(), view.data()).ok_or_else(|| EmbedError::TensorDtype {
+            if !matches!(
+                view.dtype(),
+                Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16
+            ) {
+                return Err(EmbedError::TensorDtype {
                     path: path.to_path_buf(),
                     name: full.clone(),
                     dtype: view.dtype().to_string(),
-                })?;
+                });
+            }
+            // The view borrows the file's bytes; keep only its place in them.
+            let start = view.data().as_ptr() as usize - bytes.as_ptr() as usize;
             tensors.insert(
                 name.clone(),
-                HostTensor {
+                Located {
+                    dtype: view.dtype(),
                     shape: shape.clone(),
-                    data,
+                    bytes: start..start + view.data().len(),
                 },
             );
         }
@@ -136,21 +181,34 @@ impl Weights {
                 layers: cfg.num_layers,
             });
         }
+        drop(st);
         Ok(Weights {
+            bytes: file,
             tensors,
             sha256,
             path: path.to_path_buf(),
         })
     }
 
-    /// Takes a tensor out (each is used once when building the model).
+    /// Takes a tensor out as f32 (each is used once when building the model).
     pub fn take(&mut self, name: &str) -> Result<HostTensor, EmbedError> {
-        self.tensors
+        let located = self
+            .tensors
             .remove(name)
             .ok_or_else(|| EmbedError::MissingTensor {
                 path: self.path.clone(),
                 name: format!("esm.{name}"),
-            })
+            })?;
+        let raw = &self.bytes.as_slice()[located.bytes];
+        let data = to_f32(located.dtype, raw).ok_or_else(|| EmbedError::TensorDtype {
+            path: self.path.clone(),
+            name: name.to_string(),
+            dtype: located.dtype.to_string(),
+        })?;
+        Ok(HostTensor {
+            shape: located.shape,
+            data,
+        })
     }
 }
 
