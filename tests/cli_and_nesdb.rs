@@ -216,3 +216,71 @@ fn malformed_rows_are_skipped_with_their_line_numbers() {
             .contains("missing.csv")
     );
 }
+
+/// Ctrl-C during `nesbind train` stops it cleanly and still writes the best epoch so far.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_training_and_keeps_the_best_epoch() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    let ck = tmp.path().join("ck");
+    let made = nesbind(&[
+        "dataset",
+        "--structures",
+        "assets/structures/3NBY_groove_excerpt.pdb",
+        "--nesdb",
+        "assets/nes/NESdb_NESpositive_sequences.csv",
+        "--model",
+        "tests/fixtures/models/esm2_tiny_random",
+        "--device",
+        "cpu",
+        "--out",
+        ds.to_str().unwrap(),
+    ]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nesbind"))
+        .args(["train", "--epochs", "100000", "--patience", "100000"])
+        .args(["--hidden", "8", "--device", "cpu", "--dataset"])
+        .arg(&ds)
+        .arg("--out")
+        .arg(&ck)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut log = String::new();
+    // Wait until two epochs are done, so there is a best epoch to keep.
+    while !log.contains("epoch   2/") {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "train ended early:\n{log}"
+        );
+        log.push_str(&line);
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{log}{rest}");
+    assert!(
+        rest.contains("interrupted: writing the best epoch"),
+        "{rest}"
+    );
+    assert!(stdout.contains("Cancelled after"), "{stdout}");
+    assert!(ck.join("checkpoint.json").is_file() && ck.join("model.bpk").is_file());
+}

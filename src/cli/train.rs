@@ -1,7 +1,8 @@
 //! `nesbind train`: train the BiLSTM tagger on a data set directory and write a checkpoint.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
@@ -62,7 +63,18 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         patience: args.patience,
         ..TrainConfig::default()
     };
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
+    // Ctrl-C stops after the current batch and still writes the best weights so far; a second
+    // Ctrl-C quits at once (the conditional exit sees the flag the first one set).
+    signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGINT,
+        130,
+        Arc::clone(&cancel),
+    )
+    .context("installing the Ctrl-C handler")?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel))
+        .context("installing the Ctrl-C handler")?;
+    eprintln!("Ctrl-C stops training and keeps the best epoch so far (twice: quit without saving)");
     let outcome = train(
         &data,
         &config,
@@ -86,6 +98,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         &cancel,
     )?;
     let (stop, epochs, best_epoch) = (outcome.stop, outcome.history.len(), outcome.best_epoch);
+    if cancel.load(Ordering::Relaxed) {
+        anyhow::ensure!(
+            best_epoch > 0,
+            "interrupted before the first epoch ended: no checkpoint written to {}",
+            args.out.display()
+        );
+        eprintln!("interrupted: writing the best epoch so far ({best_epoch})");
+    }
     let ckpt = Checkpoint::from_training(&ds.meta, &config, outcome);
     ckpt.save(&args.out)
         .with_context(|| format!("writing the checkpoint to {}", args.out.display()))?;
