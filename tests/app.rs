@@ -122,6 +122,8 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1100.0, 700.0))
         .with_pixels_per_point(2.0)
+        // short frames, so that two clicks one frame apart make a double-click (egui: < 0.3 s)
+        .with_step_dt(0.05)
         .wgpu_setup(nesbind::app::gpu::wgpu_setup())
         .build_eframe(|cc| {
             NesbindApp::new(
@@ -182,6 +184,29 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
         Some(index),
         "clicking selects the residue"
     );
+    // Double-click centres the view on the residue (the distance stays).
+    let distance = app.camera.distance;
+    assert!(app.camera.target.distance(ca) > 0.5, "not centred yet");
+    h.run_steps(10); // well apart from the single click above
+    for pressed in [true, false, true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+        h.step();
+    }
+    h.run_steps(2);
+    let app = h.state();
+    assert!(
+        app.camera.target.distance(ca) < 1e-4,
+        "double-click centres on the residue: target {:?}, CA {ca:?}",
+        app.camera.target
+    );
+    assert_eq!(app.camera.distance, distance);
+    assert_eq!(app.selected.map(|r| r.residue), Some(index));
+
     // The table's row and the strip follow the selection; "Focus peptide" frames the peptide.
     let before = app.camera.target;
     h.get_by_label("Focus peptide").click();
