@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
-use nesbind::embed::{Embedder, EmbeddingCache, EsmModel, default_model_dir};
+use nesbind::embed::{Embedder, EmbeddingCache};
 use nesbind::labels::{DistanceMode, LabelSettings, label_complex};
 use nesbind::nesdb::read_nesdb;
 use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, expand_paths, load_structure};
@@ -103,12 +103,7 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
         candidates.extend(nes_candidates(&table, args.flank));
     }
     let dev = select_device(args.device)?;
-    let model_dir = match &args.model {
-        Some(d) => d.clone(),
-        None => default_model_dir()?,
-    };
-    let model = EsmModel::load(&model_dir, &dev.device)
-        .with_context(|| format!("loading the ESM-2 model in {}", model_dir.display()))?;
+    let (_, model) = super::embed::load_esm_on(args.model.as_deref(), &dev.device)?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(model, 64), args.layer)?;
     if let Some(c) = &args.cache {
         embedder.cache = Some(EmbeddingCache::open(c)?);

@@ -65,17 +65,26 @@ pub(super) fn load_esm(
     model: Option<&Path>,
     device: DeviceChoice,
 ) -> anyhow::Result<(PathBuf, ComputeDevice, EsmModel)> {
-    let model_dir = match model {
-        Some(d) => d.to_path_buf(),
-        None => default_model_dir()?,
-    };
     let compute = select_device(device)?;
     if let Some(note) = &compute.note {
         eprintln!("{note}");
     }
-    let model = EsmModel::load(&model_dir, &compute.device)
-        .with_context(|| format!("loading the ESM-2 model from {}", model_dir.display()))?;
+    let (model_dir, model) = load_esm_on(model, &compute.device)?;
     Ok((model_dir, compute, model))
+}
+
+/// The ESM-2 model in `model`, or the bundled one, on an already chosen device.
+pub(super) fn load_esm_on(
+    model: Option<&Path>,
+    device: &burn::tensor::Device,
+) -> anyhow::Result<(PathBuf, EsmModel)> {
+    let model_dir = match model {
+        Some(d) => d.to_path_buf(),
+        None => default_model_dir()?,
+    };
+    let model = EsmModel::load(&model_dir, device)
+        .with_context(|| format!("loading the ESM-2 model in {}", model_dir.display()))?;
+    Ok((model_dir, model))
 }
 
 pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
-use nesbind::embed::{Embedder, EsmModel, default_model_dir, read_fasta};
+use nesbind::embed::{Embedder, read_fasta};
 use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
 use nesbind::train::checkpoint::default_checkpoint_dir;
 use nesbind::train::dataset::ResidueEmbedder;
@@ -79,12 +79,7 @@ pub fn predict_peptides(args: &PredictArgs, peptides: Vec<(String, String)>) -> 
     let predictor = Predictor::load(&model_dir, &dev.device)
         .with_context(|| format!("loading the trained model in {}", model_dir.display()))?;
     let info = &predictor.checkpoint.info.embedding;
-    let esm_dir = match &args.esm {
-        Some(d) => d.clone(),
-        None => default_model_dir()?,
-    };
-    let esm = EsmModel::load(&esm_dir, &dev.device)
-        .with_context(|| format!("loading the ESM-2 model in {}", esm_dir.display()))?;
+    let (esm_dir, esm) = super::embed::load_esm_on(args.esm.as_deref(), &dev.device)?;
     if esm.sha256() != info.hash {
         anyhow::bail!(
             "the model in {} was trained on embeddings of {} (sha256 {}), but {} holds sha256 {}; pass --esm with the right model",
