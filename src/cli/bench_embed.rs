@@ -55,6 +55,12 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             "release"
         }
     );
+    if embedder.model().on_cpu() {
+        println!(
+            "CPU: up to {} batches at a time, one per rayon worker (RAYON_NUM_THREADS sets the count)",
+            rayon::current_num_threads()
+        );
+    }
     println!("load average at start: {}", load_average());
     let mut times = Vec::with_capacity(args.repeats);
     let mut cpu_times = Vec::with_capacity(args.repeats);
