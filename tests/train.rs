@@ -12,6 +12,7 @@ use nesbind::train::dataset::{
     NesCandidate, ResidueEmbedder, Split, SplitConfig,
 };
 use nesbind::train::evaluate::{self, BILSTM, LOGISTIC, PATTERN_RULE};
+use nesbind::train::fused_lstm::lstm_forward;
 use nesbind::train::model::TaggerConfig;
 use nesbind::train::predict::{Predictor, run_model};
 use nesbind::train::trainer::{StopReason, TrainConfig, TrainData, seeded_init, train};
@@ -84,6 +85,106 @@ fn padded_batch_matches_single_sequences() {
                 assert!(d < 1e-5, "pocket differs at seq {b} pos {t} class {k}: {d}");
             }
         }
+    }
+}
+
+#[test]
+fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
+    // The tagger evaluates burn's Lstm modules with fused gates; outputs and parameter gradients
+    // must be burn's own.
+    let device = Device::flex().autodiff();
+    let config = TaggerConfig {
+        d_input: 5,
+        hidden: 4,
+        layers: 2,
+        dropout: 0.0,
+    };
+    let model = seeded_init(&config, &device, 3);
+    let x = input(3, 7, 5, 11, &device);
+    let weights = input(3, 7, 4, 12, &device);
+    for lstm in [
+        &model.layers[0].inner.forward,
+        &model.layers[0].inner.reverse,
+    ] {
+        let fused = lstm_forward(lstm, x.clone());
+        let burns = lstm.forward(x.clone(), None).0;
+        let (a, b) = (to_vec3(fused.clone()), to_vec3(burns.clone()));
+        assert_eq!(a.len(), 3 * 7 * 4);
+        let d = a
+            .iter()
+            .zip(&b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0f32, f32::max);
+        assert!(d < 1e-6, "outputs differ by {d}");
+
+        let g_fused = (fused * weights.clone()).sum().backward();
+        let g_burns = (burns * weights.clone()).sum().backward();
+        for (name, param) in [
+            ("input weight", lstm.input_gate.input_transform.weight.val()),
+            (
+                "forget hidden weight",
+                lstm.forget_gate
+                    .as_ref()
+                    .unwrap()
+                    .hidden_transform
+                    .weight
+                    .val(),
+            ),
+            (
+                "cell input weight",
+                lstm.cell_gate.input_transform.weight.val(),
+            ),
+            (
+                "output hidden weight",
+                lstm.output_gate.hidden_transform.weight.val(),
+            ),
+        ] {
+            let a = param
+                .grad(&g_fused)
+                .expect("gradient")
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let b = param
+                .grad(&g_burns)
+                .expect("gradient")
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap();
+            let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+            let d = a
+                .iter()
+                .zip(&b)
+                .map(|(p, q)| (p - q).abs())
+                .fold(0f32, f32::max);
+            assert!(d <= 1e-5 * scale.max(1.0), "{name} gradient differs by {d}");
+            assert!(scale > 1e-3, "{name} gradient is zero");
+        }
+        let bias = lstm
+            .output_gate
+            .hidden_transform
+            .bias
+            .as_ref()
+            .unwrap()
+            .val();
+        let a = bias
+            .grad(&g_fused)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let b = bias
+            .grad(&g_burns)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let d = a
+            .iter()
+            .zip(&b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0f32, f32::max);
+        assert!(d < 1e-5, "bias gradient differs by {d}");
     }
 }
 

@@ -11,6 +11,7 @@ pub mod checkpoint;
 pub mod dataset;
 pub mod esm;
 pub mod evaluate;
+pub mod fused_lstm;
 pub mod logistic;
 pub mod metrics;
 pub mod model;

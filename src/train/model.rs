@@ -11,6 +11,7 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
+use super::fused_lstm::lstm_forward;
 use super::metrics::POCKET_CLASSES;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,9 +82,9 @@ impl MaskedBiLstm {
         let [_, _, d_in] = x.dims();
         let h = self.inner.d_hidden;
         // Padding sits after each sequence, so the forward direction never reads it for real residues.
-        let (fwd, _) = self.inner.forward.forward(x.clone(), None);
+        let fwd = lstm_forward(&self.inner.forward, x.clone());
         let flipped = x.gather(1, flip.clone().repeat_dim(2, d_in));
-        let (rev_flipped, _) = self.inner.reverse.forward(flipped, None);
+        let rev_flipped = lstm_forward(&self.inner.reverse, flipped);
         let rev = rev_flipped.gather(1, flip.clone().repeat_dim(2, h));
         Tensor::cat(vec![fwd, rev], 2)
     }
