@@ -13,18 +13,19 @@ pub mod render;
 pub mod structure;
 pub mod train;
 
-/// The bundled data folder: `assets/` next to the executable's crate, or the one named by
-/// `NESBIND_ASSETS`.
+/// The bundled data folder: the one named by `NESBIND_ASSETS`, else the first `assets/` of
+/// [`asset_candidates`] that holds the pocket definitions, else the source tree's.
 pub fn assets_dir() -> std::path::PathBuf {
     if let Some(dir) = std::env::var_os("NESBIND_ASSETS") {
         return dir.into();
     }
-    let beside_exe = std::env::current_exe().ok().and_then(|exe| {
-        exe.ancestors()
-            .map(|a| a.join("assets"))
-            .find(|a| a.join("pockets").is_dir())
-    });
-    beside_exe.unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets"))
+    let source_tree = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    find_asset_dir(
+        "NESBIND_ASSETS",
+        std::path::Path::new(""),
+        "pockets/crm1_pockets.json",
+    )
+    .unwrap_or(source_tree)
 }
 
 /// Where a bundled file may be, in search order: under `$NESBIND_ASSETS`, under an `assets/` folder
