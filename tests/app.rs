@@ -117,6 +117,22 @@ fn switching_colouring_changes_the_view() {
 
 /// Hovering a residue in the 3D view on a 2× (HiDPI) screen finds that residue: points are converted to
 /// physical pixels before picking. Clicking selects it.
+/// `clicks` primary clicks at `pos`, one press or release per frame (two make a double-click when
+/// frames are shorter than egui's 0.3 s double-click delay).
+fn click_at(h: &mut Harness<'_, NesbindApp>, pos: egui::Pos2, clicks: usize) {
+    for _ in 0..clicks {
+        for pressed in [true, false] {
+            h.event(egui::Event::PointerButton {
+                pos,
+                button: egui::PointerButton::Primary,
+                pressed,
+                modifiers: Default::default(),
+            });
+            h.step();
+        }
+    }
+}
+
 #[test]
 fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
     let mut h = Harness::builder()
@@ -168,15 +184,7 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
     let hovered = h.state().hovered.expect("a residue under the cursor");
     assert_eq!((hovered.chain, hovered.residue), (peptide, index));
 
-    for pressed in [true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-        h.step();
-    }
+    click_at(&mut h, pos, 1);
     h.run_steps(2);
     let app = h.state();
     assert_eq!(
@@ -188,15 +196,7 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
     let distance = app.camera.distance;
     assert!(app.camera.target.distance(ca) > 0.5, "not centred yet");
     h.run_steps(10); // well apart from the single click above
-    for pressed in [true, false, true, false] {
-        h.event(egui::Event::PointerButton {
-            pos,
-            button: egui::PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-        h.step();
-    }
+    click_at(&mut h, pos, 2);
     h.run_steps(2);
     let app = h.state();
     assert!(
