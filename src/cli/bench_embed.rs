@@ -100,7 +100,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "(re-measure PyTorch on this machine, back to back: scripts/bench_embed_pytorch.py MODEL_DIR [THREADS])"
+        "(re-measure PyTorch on this machine, back to back: tests/fixtures/models/scripts/bench.py MODEL_DIR [THREADS])"
     );
     let reference = model_dir.join("timing_reference_cpu.json");
     if let Ok(text) = std::fs::read_to_string(&reference) {
