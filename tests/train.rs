@@ -110,11 +110,7 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
         let burns = lstm.forward(x.clone(), None).0;
         let (a, b) = (to_vec3(fused.clone()), to_vec3(burns.clone()));
         assert_eq!(a.len(), 3 * 7 * 4);
-        let d = a
-            .iter()
-            .zip(&b)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0f32, f32::max);
+        let d = max_abs_diff(&a, &b);
         assert!(d < 1e-6, "outputs differ by {d}");
 
         let g_fused = (fused * weights.clone()).sum().backward();
@@ -139,24 +135,9 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
                 lstm.output_gate.hidden_transform.weight.val(),
             ),
         ] {
-            let a = param
-                .grad(&g_fused)
-                .expect("gradient")
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
-            let b = param
-                .grad(&g_burns)
-                .expect("gradient")
-                .into_data()
-                .try_to_vec::<f32>()
-                .unwrap();
+            let b = grad_values(&param, &g_burns);
             let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
-            let d = a
-                .iter()
-                .zip(&b)
-                .map(|(p, q)| (p - q).abs())
-                .fold(0f32, f32::max);
+            let d = max_abs_diff(&grad_values(&param, &g_fused), &b);
             assert!(d <= 1e-5 * scale.max(1.0), "{name} gradient differs by {d}");
             assert!(scale > 1e-3, "{name} gradient is zero");
         }
@@ -167,25 +148,26 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
             .as_ref()
             .unwrap()
             .val();
-        let a = bias
-            .grad(&g_fused)
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        let b = bias
-            .grad(&g_burns)
-            .unwrap()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap();
-        let d = a
-            .iter()
-            .zip(&b)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0f32, f32::max);
+        let d = max_abs_diff(&grad_values(&bias, &g_fused), &grad_values(&bias, &g_burns));
         assert!(d < 1e-5, "bias gradient differs by {d}");
     }
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "length differs");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+fn grad_values<const D: usize>(param: &Tensor<D>, grads: &burn::tensor::Gradients) -> Vec<f32> {
+    param
+        .grad(grads)
+        .expect("gradient")
+        .into_data()
+        .try_to_vec::<f32>()
+        .expect("f32 data")
 }
 
 #[test]
