@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::train::checkpoint::Checkpoint;
 use nesbind::train::dataset::read_dataset;
-use nesbind::train::trainer::{TrainConfig, TrainData, pocket_classes, train};
+use nesbind::train::trainer::{StopReason, TrainConfig, TrainData, pocket_classes, train};
 
 #[derive(clap::Args, Debug)]
 pub struct TrainArgs {
@@ -98,7 +98,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         &cancel,
     )?;
     let (stop, epochs, best_epoch) = (outcome.stop, outcome.history.len(), outcome.best_epoch);
-    if cancel.load(Ordering::Relaxed) {
+    // The trainer's own stop reason, not the flag: a Ctrl-C after the last batch changes nothing.
+    if matches!(stop, StopReason::Cancelled) {
         anyhow::ensure!(
             best_epoch > 0,
             "interrupted before the first epoch ended: no checkpoint written to {}",
