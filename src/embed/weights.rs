@@ -145,10 +145,8 @@ impl Weights {
                     expected: shape.clone(),
                 });
             }
-            if !matches!(
-                view.dtype(),
-                Dtype::F32 | Dtype::F64 | Dtype::F16 | Dtype::BF16
-            ) {
+            // Converting no bytes tells whether `to_f32` knows the dtype (one list of them).
+            if to_f32(view.dtype(), &[]).is_none() {
                 return Err(EmbedError::TensorDtype {
                     path: path.to_path_buf(),
                     name: full.clone(),
