@@ -561,3 +561,93 @@ fn synthetic_large_complex_labels_like_the_excerpt() {
         4
     );
 }
+
+/// A two-chain file whose NES chain is longer than 40 residues is still a complex (AlphaFold
+/// models of 50–80-residue NES fragments): the 3NBY peptide extended by 35 residues far from CRM1.
+#[test]
+fn long_peptide_two_chain_file_is_a_complex() {
+    let mut structure = load_structure(&assets().join("3NBY_groove_excerpt.pdb")).expect("loads");
+    let pep = structure
+        .chains
+        .iter()
+        .position(|c| c.polymer_len() < 40)
+        .expect("peptide chain");
+    let template = structure.chains[pep].residues[0].clone();
+    let last = structure.chains[pep]
+        .residues
+        .last()
+        .map_or(0, |r| r.number);
+    for k in 1..=35 {
+        let mut r = template.clone();
+        r.number = last + k;
+        for a in &mut r.atoms {
+            a.pos += Vec3::new(60.0 + 3.8 * k as f32, 0.0, 0.0);
+        }
+        structure.chains[pep].residues.push(r);
+    }
+    assert!(structure.chains[pep].polymer_len() > 40);
+    let complex = Complex::build(
+        structure.clone(),
+        &ChainOverrides::default(),
+        &PocketDefinition::bundled(),
+    )
+    .expect("a long NES chain in a two-chain file is accepted");
+    assert_eq!(complex.peptide, pep);
+    assert!(
+        complex.notes.iter().any(|n| n.contains("longer than 40")),
+        "{:?}",
+        complex.notes
+    );
+    // With a third chain the length limit holds again.
+    let mut three = structure;
+    let mut extra = three.chains[pep].clone();
+    extra.id = "Z".into();
+    for r in &mut extra.residues {
+        for a in &mut r.atoms {
+            a.pos += Vec3::new(500.0, 0.0, 0.0);
+        }
+    }
+    three.chains.push(extra);
+    let err = Complex::build(
+        three,
+        &ChainOverrides::default(),
+        &PocketDefinition::bundled(),
+    )
+    .expect_err("refused");
+    assert!(err.to_string().contains("longer than 40"), "{err}");
+}
+
+/// The shared AlphaFold folder: every model is a complex now, the long-peptide and the plant CRM1
+/// ones included, except long chains that bind CRM1 away from the NES groove.
+#[test]
+fn every_shared_alphafold_model_is_a_complex() {
+    let Some(dir) = nesbind::shared_alphafold_dir() else {
+        eprintln!("skipped: ../shared/data/structures/alphafold_complexes is absent");
+        return;
+    };
+    let mut refused = Vec::new();
+    let mut long = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("reads the folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".pdb.gz"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 200, "{} models", files.len());
+    for f in &files {
+        match Complex::open(f, &ChainOverrides::default(), &PocketDefinition::bundled()) {
+            Ok(c) => long += usize::from(c.peptide_chain().polymer_len() > 40),
+            Err(e) => refused.push(e.to_string()),
+        }
+    }
+    // The only refusals: long chains that bind CRM1 outside the NES groove (e.g. influenza M1), and
+    // one "CRM1" chain (the A. nidulans model) that shares no detectable sequence with any XPO1.
+    for r in &refused {
+        assert!(
+            r.contains("not in the CRM1 groove") || r.contains("matches human XPO1"),
+            "{r}"
+        );
+    }
+    assert!(refused.len() <= 10, "{refused:#?}");
+    assert!(long >= 30, "{long} long peptides");
+}

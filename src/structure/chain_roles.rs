@@ -12,6 +12,12 @@ use super::spatial::PointGrid;
 const RECEPTOR_MIN_IDENTICAL: usize = 15;
 /// … and the mapped part is at least this identical (yeast Crm1 is ~48%).
 const RECEPTOR_MIN_IDENTITY: f32 = 0.35;
+/// … or, for distant orthologues (plant, fungal), the NES groove alone is at least this identical.
+const GROOVE_MIN_IDENTITY: f32 = 0.30;
+/// The groove between HEAT repeats 11 and 12 (human numbering), with its flanking helix turns.
+pub const GROOVE: std::ops::RangeInclusive<i32> = 505..=585;
+/// Fewest groove residues that must be mapped before groove identity counts.
+const GROOVE_MIN_MAPPED: usize = 40;
 /// A peptide must come this close (any heavy atom) to the receptor.
 const CONTACT_DISTANCE: f32 = 5.0;
 
@@ -94,12 +100,25 @@ pub fn detect_roles(
             index
         }
         None => {
-            let index = best_peptide(structure, receptor, overrides.max_peptide_length)?;
-            notes.push(format!(
-                "NES chain {} detected ({} residues, in contact with CRM1)",
-                structure.chains[index].id,
-                structure.chains[index].polymer_len()
-            ));
+            let index = best_peptide(
+                structure,
+                receptor,
+                &numbering,
+                overrides.max_peptide_length,
+            )?;
+            let len = structure.chains[index].polymer_len();
+            notes.push(if len > overrides.max_peptide_length {
+                format!(
+                    "NES chain {} detected: {len} residues, longer than {}, accepted because the file \
+                     holds only CRM1 and this chain and it touches the CRM1 groove",
+                    structure.chains[index].id, overrides.max_peptide_length
+                )
+            } else {
+                format!(
+                    "NES chain {} detected ({len} residues, in contact with CRM1)",
+                    structure.chains[index].id
+                )
+            });
             index
         }
     };
@@ -138,9 +157,17 @@ fn best_receptor(
             .entry(key)
             .or_insert_with(|| NumberingMap::for_chain(chain))
             .clone();
-        report.push(format!("{}: {} identical", chain.id, map.identical()));
-        let qualifies =
-            map.identical() >= RECEPTOR_MIN_IDENTICAL && map.identity >= RECEPTOR_MIN_IDENTITY;
+        let (groove_identical, groove_mapped) = map.region_identity(chain, GROOVE);
+        let groove_identity = groove_identical as f32 / groove_mapped.max(1) as f32;
+        report.push(format!(
+            "{}: {} identical ({:.0}%), groove {groove_identical} of {groove_mapped}",
+            chain.id,
+            map.identical(),
+            map.identity * 100.0
+        ));
+        let qualifies = map.identical() >= RECEPTOR_MIN_IDENTICAL
+            && (map.identity >= RECEPTOR_MIN_IDENTITY
+                || (groove_mapped >= GROOVE_MIN_MAPPED && groove_identity >= GROOVE_MIN_IDENTITY));
         if qualifies
             && best
                 .as_ref()
@@ -164,16 +191,30 @@ fn best_receptor(
 fn best_peptide(
     structure: &Structure,
     receptor: usize,
+    numbering: &NumberingMap,
     max_len: usize,
 ) -> Result<usize, RoleError> {
+    // Each receptor atom carries whether its residue lines the groove.
     let receptor_atoms = PointGrid::from_points(
         CONTACT_DISTANCE,
         structure.chains[receptor]
             .residues
             .iter()
-            .flat_map(|r| r.heavy_atoms())
-            .map(|a| (a.pos, ())),
+            .enumerate()
+            .flat_map(|(i, r)| {
+                let in_groove = numbering
+                    .human_number(i)
+                    .is_some_and(|h| GROOVE.contains(&h));
+                r.heavy_atoms().map(move |a| (a.pos, in_groove))
+            }),
     );
+    // A long second chain is still the NES when CRM1 and it are all the file holds (AlphaFold
+    // complexes of 50–80-residue NES fragments) and it reaches into the groove.
+    let polymer_chains = structure
+        .chains
+        .iter()
+        .filter(|c| c.polymer_len() >= 2)
+        .count();
     let mut best: Option<(usize, usize)> = None;
     let mut seen = Vec::new();
     for (i, chain) in structure.chains.iter().enumerate() {
@@ -181,23 +222,37 @@ fn best_peptide(
         if i == receptor || len < 2 {
             continue;
         }
-        if len > max_len {
-            seen.push(format!(
-                "{} ({} residues, longer than {max_len})",
-                chain.id, len
-            ));
-            continue;
-        }
-        let contacts = chain
-            .polymer()
-            .filter(|r| {
-                r.heavy_atoms().any(|a| {
-                    let mut hit = false;
-                    receptor_atoms.for_each_within(a.pos, CONTACT_DISTANCE, |_, _, _| hit = true);
-                    hit
+        let touching = |groove_only: bool| {
+            chain
+                .polymer()
+                .filter(|r| {
+                    r.heavy_atoms().any(|a| {
+                        let mut hit = false;
+                        receptor_atoms.for_each_within(a.pos, CONTACT_DISTANCE, |_, g, _| {
+                            hit |= !groove_only || g
+                        });
+                        hit
+                    })
                 })
-            })
-            .count();
+                .count()
+        };
+        if len > max_len {
+            let why = if polymer_chains != 2 {
+                ""
+            } else if touching(true) == 0 {
+                " and not in the CRM1 groove"
+            } else {
+                "accepted"
+            };
+            if why != "accepted" {
+                seen.push(format!(
+                    "{} ({} residues, longer than {max_len}{why})",
+                    chain.id, len
+                ));
+                continue;
+            }
+        }
+        let contacts = touching(false);
         seen.push(format!(
             "{} ({} residues, {} touching CRM1)",
             chain.id, len, contacts

@@ -48,6 +48,30 @@ impl NumberingMap {
         self.human.iter().position(|h| *h == Some(human_number))
     }
 
+    /// Residues of `chain` mapped into human `range`, and how many of them are identical to human
+    /// XPO1 there (the NES groove is far better conserved than the whole protein).
+    pub fn region_identity(
+        &self,
+        chain: &Chain,
+        range: std::ops::RangeInclusive<i32>,
+    ) -> (usize, usize) {
+        let human = HUMAN_XPO1_SEQUENCE.as_bytes();
+        let mut mapped = 0;
+        let mut identical = 0;
+        for (i, residue) in chain.residues.iter().enumerate() {
+            let Some(h) = self.human_number(i).filter(|h| range.contains(h)) else {
+                continue;
+            };
+            mapped += 1;
+            let same = usize::try_from(h - 1)
+                .ok()
+                .and_then(|k| human.get(k))
+                .is_some_and(|&c| c == residue.code as u8);
+            identical += usize::from(same);
+        }
+        (identical, mapped)
+    }
+
     /// Identical residues: what decides which chain is CRM1.
     pub fn identical(&self) -> usize {
         (self.identity * self.mapped as f32).round() as usize
