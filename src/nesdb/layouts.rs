@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use super::{NesEntry, NesRange, NesTable, SkippedRow};
+use super::{ModelRef, NesEntry, NesRange, NesTable, SkippedRow};
 
 #[derive(Debug, Clone, Copy)]
 enum Layout {
@@ -236,6 +236,9 @@ fn combined_row(c: &Columns, get: &Row, line: usize) -> Result<(NesEntry, Vec<St
             sequence,
             nes: vec![range],
             line,
+            mutations: Vec::new(),
+            signals: Vec::new(),
+            model: None,
         },
         warning.into_iter().collect(),
     ))
@@ -256,6 +259,9 @@ fn positive_row(c: &Columns, get: &Row, line: usize) -> Result<(NesEntry, Vec<St
             sequence,
             nes: vec![range],
             line,
+            mutations: Vec::new(),
+            signals: Vec::new(),
+            model: None,
         },
         warning.into_iter().collect(),
     ))
@@ -301,6 +307,49 @@ fn course_row(c: &Columns, get: &Row, line: usize) -> Result<(NesEntry, Vec<Stri
         ),
         None => (raw_id.to_string(), raw_id.to_string()),
     };
+    let mut mutations = Vec::new();
+    let mut warnings = Vec::new();
+    for column in [
+        "Mutations That Affect Nuclear Export",
+        "Mutations That Affect CRM1 Binding",
+    ] {
+        if let Some(col) = c.find(&[column]) {
+            for r in parse_ranges(get(col)).map_err(|e| format!("{column}: {e}"))? {
+                if r.1 > sequence.chars().count() || r.0 == 0 || r.0 > r.1 {
+                    warnings.push(format!(
+                        "{column}: range {}-{} lies outside the {}-residue sequence; ignored",
+                        r.0,
+                        r.1,
+                        sequence.chars().count()
+                    ));
+                } else if !mutations.contains(&r) {
+                    mutations.push(r);
+                }
+            }
+        }
+    }
+    let n = sequence.chars().count();
+    let signals: Vec<(usize, usize)> = match c.find(&["Functional Export Signals"]) {
+        Some(col) => parse_ranges(get(col))
+            .map_err(|e| format!("Functional Export Signals: {e}"))?
+            .into_iter()
+            .filter(|(a, b)| *a >= 1 && a <= b && *b <= n)
+            .collect(),
+        None => Vec::new(),
+    };
+    let field = |name: &str| c.find(&[name]).map(get).and_then(optional);
+    let model = match (
+        field("CRM1_hash"),
+        field("Peptide_hash"),
+        field("Peptide_sequence"),
+    ) {
+        (Some(crm1_hash), Some(peptide_hash), Some(peptide)) => Some(ModelRef {
+            crm1_hash,
+            peptide_hash,
+            peptide: peptide.to_ascii_uppercase(),
+        }),
+        _ => None,
+    };
     let uniprot = c.find(&["Fasta Header"]).map(get).and_then(|h| {
         h.split('|')
             .nth(3)
@@ -315,8 +364,11 @@ fn course_row(c: &Columns, get: &Row, line: usize) -> Result<(NesEntry, Vec<Stri
             sequence,
             nes,
             line,
+            mutations,
+            signals,
+            model,
         },
-        Vec::new(),
+        warnings,
     ))
 }
 
