@@ -70,3 +70,22 @@ pub fn find_asset_dir(
         .cloned()
         .ok_or(tried)
 }
+
+/// The project's shared data folder (`../shared` beside the source tree, or `$NESBIND_SHARED`),
+/// when it exists: the AlphaFold complexes and the structure corpus live there, never in the repo.
+pub fn shared_dir() -> Option<std::path::PathBuf> {
+    let candidates = std::env::var_os("NESBIND_SHARED")
+        .map(std::path::PathBuf::from)
+        .into_iter()
+        .chain(std::iter::once(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+        ));
+    candidates.into_iter().find(|d| d.join("data").is_dir())
+}
+
+/// The shared folder of AlphaFold CRM1–NES models, when present.
+pub fn shared_alphafold_dir() -> Option<std::path::PathBuf> {
+    shared_dir()
+        .map(|d| d.join("data/structures/alphafold_complexes"))
+        .filter(|d| d.is_dir())
+}

@@ -9,9 +9,9 @@ use nesbind::train::bench::{samples_of, synthetic_examples};
 use nesbind::train::checkpoint::{Checkpoint, CheckpointInfo, FORMAT_VERSION};
 use nesbind::train::dataset::{
     self, Dataset, DatasetInputs, DatasetMeta, EmbeddingInfo, LabelSource, LabeledPeptide,
-    NesCandidate, ResidueEmbedder, Split, SplitConfig,
+    NesCandidate, ResidueEmbedder, SourceWeights, Split, SplitConfig,
 };
-use nesbind::train::evaluate::{self, BILSTM, LOGISTIC, PATTERN_RULE};
+use nesbind::train::evaluate::{self, CONSENSUS, ELM, LOGISTIC, MODEL};
 use nesbind::train::fused_lstm::lstm_forward;
 use nesbind::train::model::TaggerConfig;
 use nesbind::train::predict::{Predictor, run_model};
@@ -204,6 +204,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         seed: 3,
         max_class_weight: 20.0,
         class_weights: false,
+        register_loss: 0.0,
     }
 }
 
@@ -321,6 +322,8 @@ fn early_stopping_stops_on_validation_loss() {
             features: &e.features,
             binding: f,
             pocket: p,
+            binding_weight: &[],
+            pocket_weight: &[],
         })
         .collect();
     let data = TrainData {
@@ -349,6 +352,7 @@ impl ResidueEmbedder for FakeEmbedder {
             hash: "0".into(),
             layer: 0,
             dim: self.dim,
+            residue_channels: false,
         }
     }
     fn embed(&mut self, sequences: &[String]) -> Result<Vec<Vec<Vec<f32>>>, String> {
@@ -383,15 +387,15 @@ fn structure_peptide(
     for &(pos, k) in pockets {
         pocket[pos - 1] = Some(k);
     }
-    LabeledPeptide {
-        id: id.into(),
-        protein: protein.into(),
-        source: LabelSource::Structure,
-        sequence: seq.into(),
-        binding: pocket.iter().map(Option::is_some).collect(),
+    LabeledPeptide::new(
+        id,
+        protein,
+        LabelSource::Crystal,
+        seq,
+        pocket.iter().map(Option::is_some).collect(),
         pocket,
-        note: "test".into(),
-    }
+        "test",
+    )
 }
 
 fn small_dataset() -> Dataset {
@@ -445,7 +449,7 @@ fn small_dataset() -> Dataset {
         })
         .collect();
     let inputs = DatasetInputs {
-        structure_peptides: structures,
+        peptides: structures,
         nes_candidates: candidates,
         split: SplitConfig {
             seed: 1,
@@ -454,6 +458,8 @@ fn small_dataset() -> Dataset {
             structures_in_training: false,
         },
         label_settings: serde_json::json!({"mode": "Ca", "cutoff": 8.0}),
+        source_weights: SourceWeights::default(),
+        notes: Vec::new(),
     };
     dataset::build_dataset(inputs, &mut FakeEmbedder { dim: 4 }).expect("builds")
 }
@@ -464,7 +470,7 @@ fn dataset_labels_splits_and_counts() {
     assert_eq!(ds.meta.unmatched_nes, vec!["nes4".to_string()]);
     // Structures and the NESdb copy of PKI are test; the KKLPPLERLTLDE NES shares Rev's 8-mers.
     for e in &ds.examples {
-        if e.source == LabelSource::Structure || e.id == "nes0" || e.id == "nes3" {
+        if e.source == LabelSource::Crystal || e.id == "nes0" || e.id == "nes3" {
             assert_eq!(e.split, Split::Test, "{}", e.id);
         }
     }
@@ -486,18 +492,29 @@ fn dataset_labels_splits_and_counts() {
 
 #[test]
 fn split_by_protein_keeps_proteins_together() {
-    let mk = |id: &str, protein: &str| LabeledPeptide {
-        id: id.into(),
-        protein: protein.into(),
-        source: LabelSource::Pattern,
-        sequence: format!("LALKLAGLDI{id}"),
-        binding: vec![false; 10 + id.len()],
-        pocket: vec![None; 10 + id.len()],
-        note: String::new(),
+    // Distinct sequences (peptides sharing an 8-residue stretch are grouped too, tested below).
+    let letters: Vec<char> = "ACDEFGHIKLMNPQRSTVWY".chars().collect();
+    let mk = |i: usize, protein: &str| {
+        let mut state = i as u64 * 2_654_435_761 + 12_345;
+        let seq: String = (0..12)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                letters[(state >> 33) as usize % 20]
+            })
+            .collect();
+        LabeledPeptide::new(
+            &format!("{i}"),
+            protein,
+            LabelSource::Pattern,
+            &seq,
+            vec![false; 12],
+            vec![None; 12],
+            "",
+        )
     };
-    let peptides: Vec<LabeledPeptide> = (0..60)
-        .map(|i| mk(&format!("{i}"), &format!("P{}", i / 3)))
-        .collect();
+    let peptides: Vec<LabeledPeptide> = (0..60).map(|i| mk(i, &format!("P{}", i / 3))).collect();
     let config = SplitConfig {
         seed: 5,
         validation_fraction: 0.2,
@@ -532,7 +549,9 @@ fn dataset_files_round_trip() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("id,source,protein,position,residue,binding,pocket,split,e0,e1,e2,e3")
+        Some(
+            "id,source,protein,position,residue,binding,pocket,binding_weight,pocket_weight,plddt,mutated,split,e0,e1,e2,e3"
+        )
     );
     let residues: usize = ds.examples.iter().map(|e| e.len()).sum();
     assert_eq!(csv.lines().count(), residues + 1);
@@ -599,6 +618,8 @@ fn checkpoint_round_trip_and_evaluation_report() {
             features: &pki.features,
             binding: &pki.binding,
             pocket: &pocket,
+            binding_weight: &[],
+            pocket_weight: &[],
         }],
         ds.dim(),
         1,
@@ -625,31 +646,29 @@ fn checkpoint_round_trip_and_evaluation_report() {
         &Device::flex(),
     )
     .expect("evaluates");
-    let test_structure = report
+    let crystal = report
         .groups
         .iter()
-        .find(|g| g.name() == "test/structure")
-        .expect("structure test group");
-    for m in [BILSTM, LOGISTIC, PATTERN_RULE] {
-        assert!(test_structure.method(m).is_some(), "{m}");
+        .find(|g| g.group == "crystal")
+        .expect("crystal group");
+    for m in [MODEL, LOGISTIC, CONSENSUS, ELM] {
+        assert!(crystal.method(m).is_some(), "{m}");
     }
     // The consensus rule gets both crystal registers exactly right (PKI 1a, Rev type).
-    let rule = test_structure.method(PATTERN_RULE).expect("rule");
-    assert_eq!(rule.exact_register, Some(1.0));
-    assert_eq!(rule.binding.f1, 1.0);
-    assert!(
-        report
-            .verdicts
-            .iter()
-            .any(|v| v.starts_with("test/structure"))
+    let rule = crystal.method(CONSENSUS).expect("rule");
+    assert_eq!(
+        (rule.exact_register.hits, rule.exact_register.total),
+        (2, 2)
     );
+    assert_eq!(rule.f1, 1.0);
+    assert!(report.verdicts.iter().any(|v| v.starts_with("crystal")));
     assert_eq!(report.loss.train.len(), ckpt.info.history.len());
     evaluate::write_report(&report, dir.path()).expect("writes report");
     for f in ["metrics.json", "curves.json", "summary.txt"] {
         assert!(dir.path().join(f).is_file(), "{f}");
     }
     let summary = std::fs::read_to_string(dir.path().join("summary.txt")).expect("summary");
-    assert!(summary.contains("== test/structure =="), "{summary}");
+    assert!(summary.contains("== crystal (2 peptides) =="), "{summary}");
 }
 
 #[test]
@@ -660,7 +679,7 @@ fn dataset_meta_is_recorded() {
     assert_eq!(meta.split.seed, 1);
     assert_eq!(meta.label_settings["cutoff"], 8.0);
     let counts = ds.counts();
-    assert!(counts.contains_key("test/structure"));
+    assert!(counts.contains_key("test/crystal"));
 }
 
 #[test]
@@ -680,7 +699,7 @@ fn structure_rows_from_the_bundled_pki_complex() {
     let labels = label_complex(&complex, &LabelSettings::default());
     let row = structure_peptide(&complex, &labels, Some("PKIA"), StructureBinding::Pocket);
     assert_eq!(row.sequence, "LALKLAGLDI");
-    assert_eq!(row.source, LabelSource::Structure);
+    assert_eq!(row.source, LabelSource::Crystal);
     // The crystal's pocket occupancy is the consensus register (class 1a, Φ1..Φ4 at 1, 5, 8, 10).
     let rule = best_register_in_peptide(&row.sequence).expect("fits");
     assert_eq!(row.pocket, rule.pockets(10));
@@ -759,4 +778,256 @@ fn bundled_nesdb_pattern_label_counts() {
         "{} unmatched",
         unmatched.len()
     );
+}
+
+#[test]
+fn grouped_folds_never_share_a_protein_or_an_nes() {
+    let ds = small_dataset();
+    let folds = dataset::cv_folds(&ds.examples, 3, 9);
+    assert_eq!(folds.len(), ds.examples.len());
+    let mut fold_of_protein: std::collections::HashMap<String, usize> = Default::default();
+    for (e, f) in ds.examples.iter().zip(&folds) {
+        let previous = fold_of_protein.insert(e.protein.to_lowercase(), *f);
+        assert!(
+            previous.is_none_or(|p| p == *f),
+            "{} in two folds",
+            e.protein
+        );
+    }
+    // Peptides sharing an 8-residue stretch (the PKI crystal and its NESdb copy, Rev and the
+    // KKLPPLERLTLDE NES) sit in one fold.
+    let fold = |id: &str| {
+        let i = ds.examples.iter().position(|e| e.id == id).expect(id);
+        folds[i]
+    };
+    assert_eq!(fold("3NBY"), fold("nes0"));
+    assert_eq!(fold("3NBZ"), fold("nes3"));
+    for f in 0..3 {
+        assert!(folds.contains(&f), "fold {f} empty");
+    }
+    assert_eq!(folds, dataset::cv_folds(&ds.examples, 3, 9));
+}
+
+#[test]
+fn groups_join_shared_stretches_and_proteins() {
+    let g = dataset::groups(&[
+        ("A", "LALKLAGLDIQQ"),
+        ("B", "SSLALKLAGLDI"),
+        ("C", "EEEEEEEEEEEE"),
+        ("a", "KKKKKKKKKKKK"),
+    ]);
+    assert_eq!(g[0], g[1]);
+    assert_ne!(g[0], g[2]);
+    assert_eq!(g[0], g[3], "protein keys are case-insensitive");
+}
+
+#[test]
+fn mutation_rows_from_the_bundled_course_table() {
+    use nesbind::train::sources::mutation_peptides;
+    let table = nesbind::nesdb::read_nesdb(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/nes/NesDB_all_CRM1_with_peptides_train.csv"),
+    )
+    .expect("reads");
+    let rows = mutation_peptides(&table);
+    let positives: usize = rows.iter().map(|r| r.mutations.len()).sum();
+    assert!(rows.len() >= 60, "{} rows", rows.len());
+    assert!(positives >= 120, "{positives} positions");
+    let mut hydrophobic = 0;
+    for r in &rows {
+        assert_eq!(r.source, LabelSource::Mutation);
+        assert!(r.pocket.iter().all(Option::is_none));
+        assert!(r.pocket_weight.iter().all(|w| *w == 0.0));
+        let residues: Vec<char> = r.sequence.chars().collect();
+        for (i, b) in r.binding.iter().enumerate() {
+            assert_eq!(*b, r.mutations.contains(&i));
+            assert_eq!(r.binding_weight[i], if *b { 1.0 } else { 0.0 });
+        }
+        hydrophobic += r
+            .mutations
+            .iter()
+            .filter(|&&m| "LIVMF".contains(residues[m]))
+            .count();
+    }
+    assert!(
+        hydrophobic * 10 >= positives * 8,
+        "{hydrophobic} of {positives} hydrophobic"
+    );
+}
+
+#[test]
+fn alphafold_rows_carry_plddt_weights_entry_and_mutations() {
+    use nesbind::labels::{LabelSettings, label_complex};
+    use nesbind::structure::{ChainOverrides, Complex, PocketDefinition};
+    use nesbind::train::sources::{PlddtWeighting, alphafold_peptide, entries_by_model};
+    let Some(dir) = nesbind::shared_alphafold_dir() else {
+        eprintln!("skipped: ../shared/data/structures/alphafold_complexes is absent");
+        return;
+    };
+    let table = nesbind::nesdb::read_nesdb(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("assets/nes/NesDB_all_CRM1_with_peptides_train.csv"),
+    )
+    .expect("reads");
+    let tables = [table];
+    let by_model = entries_by_model(&tables);
+    let weighting = PlddtWeighting::default();
+    let mut seen_full = false;
+    let mut seen_zero = false;
+    let mut with_mutations = 0;
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".pdb.gz"))
+        .collect();
+    files.sort();
+    for f in files.iter().take(40) {
+        let Ok(complex) =
+            Complex::open(f, &ChainOverrides::default(), &PocketDefinition::bundled())
+        else {
+            continue; // a long chain outside the groove: tested in tests/structures.rs
+        };
+        let name = f.file_name().expect("name").to_string_lossy().into_owned();
+        let key = nesbind::nesdb::model_key_of_file(&name).expect("model key");
+        let entry = by_model.get(&key).copied();
+        assert!(entry.is_some(), "{name} has no NESdb entry");
+        let labels = label_complex(&complex, &LabelSettings::default());
+        let row = alphafold_peptide(&complex, &labels, entry, &weighting);
+        assert_eq!(row.source, LabelSource::Alphafold);
+        let plddt = row.plddt.expect("pLDDT");
+        assert!((0.0..=100.0).contains(&plddt));
+        assert_ne!(row.protein, row.id, "grouped by its NESdb protein");
+        let w = weighting.weight(plddt);
+        for (i, p) in row.pocket.iter().enumerate() {
+            if p.is_some() {
+                assert_eq!(row.pocket_weight[i], w);
+            }
+            assert!(row.pocket_weight[i] == w || row.pocket_weight[i] == 1.0);
+        }
+        seen_full |= w == 1.0;
+        seen_zero |= w == 0.0 && row.pocket_weight.contains(&1.0);
+        with_mutations += usize::from(!row.mutations.is_empty());
+    }
+    assert!(
+        seen_full && seen_zero,
+        "both confident and weak models among the first 40"
+    );
+    assert!(with_mutations > 0);
+}
+
+#[test]
+fn cross_validation_scores_every_row_with_every_method() {
+    use nesbind::train::cv::{CvConfig, CvProgress, cross_validate};
+    let ds = small_dataset();
+    let config = TrainConfig {
+        epochs: 2,
+        hidden: 8,
+        layers: 1,
+        ..TrainConfig::default()
+    };
+    let cv = CvConfig {
+        folds: 2,
+        seed: 3,
+        validation_fraction: 0.2,
+    };
+    let mut folds_started = 0;
+    let report = cross_validate(
+        &ds,
+        &config,
+        &cv,
+        &Device::flex(),
+        &mut |p| {
+            if let CvProgress::FoldStarted { test, .. } = p {
+                folds_started += 1;
+                assert!(*test > 0);
+            }
+        },
+        &AtomicBool::new(false),
+    )
+    .expect("cross-validates");
+    assert_eq!(folds_started, 2);
+    let names: Vec<&str> = report.groups.iter().map(|g| g.group.as_str()).collect();
+    assert_eq!(names, vec!["crystal", "pattern"]);
+    for g in &report.groups {
+        for m in [MODEL, LOGISTIC, CONSENSUS, ELM] {
+            assert!(g.method(m).is_some(), "{} {m}", g.group);
+        }
+    }
+    // Pattern rows are the rule's own labels: it is exact on every one that fits a class.
+    let pattern = &report.groups[1];
+    let rule = pattern.method(CONSENSUS).expect("rule");
+    assert_eq!(rule.exact_register.hits, rule.exact_register.total);
+    assert!(report.protocol.contains("2-fold"));
+    assert!(evaluate::summary_text(&report).contains("== crystal (2 peptides) =="));
+}
+
+#[test]
+fn zero_weight_labels_do_not_move_the_loss() {
+    use nesbind::train::batch::{ClassWeights, loss, make_batch};
+    let device = Device::flex();
+    let features = vec![vec![0.0f32; 2]; 4];
+    let weights = [1.0f32, 0.0, 1.0, 0.0];
+    let batch_of = |binding: &[bool], pocket: &[usize]| {
+        let s = Sample {
+            id: "p",
+            features: &features,
+            binding,
+            pocket,
+            binding_weight: &weights,
+            pocket_weight: &weights,
+        };
+        make_batch(&[s], 2, &ClassWeights::uniform(), &device).expect("batch")
+    };
+    let logits_b = Tensor::<2>::from_data(
+        TensorData::new(vec![0.3f32, -1.0, 2.0, 0.5], [1, 4]),
+        &device,
+    );
+    let logits_p = input(1, 4, 6, 3, &device);
+    let value = |b: &nesbind::train::batch::Batch| -> f32 {
+        loss(logits_b.clone(), logits_p.clone(), b)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32")[0]
+    };
+    let a = value(&batch_of(&[true, false, false, true], &[1, 0, 0, 2]));
+    // Residues 1 and 3 carry weight 0: their labels may change without changing the loss.
+    let b = value(&batch_of(&[true, true, false, false], &[1, 5, 0, 0]));
+    assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+    // A weighted residue's label does move it.
+    let c = value(&batch_of(&[false, false, false, true], &[1, 0, 0, 2]));
+    assert!((a - c).abs() > 1e-3);
+}
+
+/// The bundled model on PKIα's NES inside a 20-mer of its own flanks (as the AlphaFold peptides
+/// are cut) and bare: the decoded register is L37 L41 L44 I46 both times. PKIα, its crystal and
+/// every peptide sharing a stretch with them were held out of the bundled model's training.
+#[test]
+fn bundled_model_decodes_the_pki_register_with_and_without_flanks() {
+    use nesbind::embed::{Embedder, EsmModel, default_model_dir};
+    use nesbind::train::checkpoint::default_checkpoint_dir;
+    use nesbind::train::esm::EsmResidueEmbedder;
+    use nesbind::train::register::{RegisterBounds, decode};
+    let device = Device::flex();
+    let predictor =
+        Predictor::load(&default_checkpoint_dir().expect("bundled"), &device).expect("loads");
+    let info = predictor.checkpoint.info.embedding.clone();
+    let esm = EsmModel::load(&default_model_dir().expect("bundled ESM"), &device).expect("ESM");
+    let mut embedder =
+        EsmResidueEmbedder::new(Embedder::new(esm, 8), Some(info.layer)).expect("embedder");
+    embedder.residue_channels = info.residue_channels;
+    // PKIα 31–50 and 37–46 (L37 = position 7 and 1).
+    let peptides = ["SGNSNELALKLAGLDINKTE".to_string(), "LALKLAGLDI".to_string()];
+    let features = embedder.embed(&peptides).expect("embeds");
+    for ((p, f), phi1) in peptides.iter().zip(&features).zip([6usize, 0]) {
+        let out = predictor.outputs(p, f).expect("predicts");
+        let best = decode(&out.pocket, &RegisterBounds::default())
+            .best
+            .expect("a register");
+        assert_eq!(
+            best.positions[1..],
+            [Some(phi1), Some(phi1 + 4), Some(phi1 + 7), Some(phi1 + 9)],
+            "{p}: {}",
+            best.describe(p)
+        );
+    }
 }

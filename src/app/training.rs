@@ -16,7 +16,8 @@ use crate::train::batch::Sample;
 use crate::train::metrics::{
     Curve, PocketMetrics, pocket_metrics, pr_auc, pr_curve, roc_auc, roc_curve,
 };
-use crate::train::predict::run_model;
+use crate::train::predict::{PeptideOutput, run_model};
+use crate::train::register::{Register, RegisterBounds, decode};
 use crate::train::trainer::TrainData;
 use crate::train::{BiLstmTagger, EpochReport, StopReason, TrainConfig, train};
 
@@ -153,6 +154,66 @@ pub struct Evaluation {
     pub roc_auc: Option<f64>,
     pub pr_auc: Option<f64>,
     pub pocket: PocketMetrics,
+    /// The `nesbind evaluate` table on the same peptides: model (decoded register) beside the
+    /// consensus rule and the ELM regex.
+    pub table: String,
+}
+
+/// The evaluate table (exact register, pocket accuracy, binding, …) of `tagger` and the two rules
+/// on structure-labelled peptides.
+fn comparison_table(
+    tagger: &BiLstmTagger,
+    peptides: &[(&TrainingPeptide, &Vec<Vec<f32>>)],
+    dim: usize,
+    device: &burn::tensor::Device,
+) -> anyhow::Result<String> {
+    use crate::train::dataset::{Example, LabelSource, Split};
+    use crate::train::evaluate::{MODEL, MethodOutputs, model_outputs, rule_outputs, score_groups};
+    let examples: Vec<Example> = peptides
+        .iter()
+        .map(|(p, f)| {
+            let n = p.binding.len();
+            Example {
+                id: p.name.clone(),
+                protein: p.group.clone(),
+                source: LabelSource::Crystal,
+                split: Split::Validation,
+                sequence: p.sequence.clone(),
+                binding: p.binding.clone(),
+                pocket: p
+                    .pocket
+                    .iter()
+                    .map(|c| c.checked_sub(1).map(|k| k as u8))
+                    .collect(),
+                binding_weight: vec![1.0; n],
+                pocket_weight: vec![1.0; n],
+                plddt: None,
+                mutations: Vec::new(),
+                note: String::new(),
+                features: f.to_vec(),
+            }
+        })
+        .collect();
+    let refs: Vec<&Example> = examples.iter().collect();
+    let mut methods = vec![(
+        MODEL,
+        true,
+        model_outputs(tagger, &refs, dim, &RegisterBounds::default(), device)?,
+    )];
+    methods.extend(rule_outputs(&refs));
+    let (groups, _) = score_groups(&MethodOutputs {
+        examples: refs,
+        methods,
+    });
+    let report = crate::train::evaluate::EvaluationReport {
+        protocol: "structure labels of the open complexes held out from training".into(),
+        verdicts: Vec::new(),
+        groups,
+        curves: Vec::new(),
+        loss: Default::default(),
+        notes: Vec::new(),
+    };
+    Ok(crate::train::evaluate::summary_text(&report))
 }
 
 fn evaluate(
@@ -181,6 +242,7 @@ fn evaluate(
         roc_auc: roc_auc(&scores, &truth),
         pr_auc: pr_auc(&scores, &truth),
         pocket: pocket_metrics(&predicted_pocket, &true_pocket),
+        table: String::new(),
     })
 }
 
@@ -285,6 +347,8 @@ pub fn train_job(
             features: f,
             binding: &p.binding,
             pocket: &p.pocket,
+            binding_weight: &[],
+            pocket_weight: &[],
         };
         if in_validation(&p.group, settings.validation_every) {
             validation.push(sample)
@@ -330,7 +394,15 @@ pub fn train_job(
     } else {
         ("validation peptides", &data.validation)
     };
-    let evaluation = evaluate(&outcome.model, samples, set, dim, &plain)?;
+    let mut evaluation = evaluate(&outcome.model, samples, set, dim, &plain)?;
+    let held_out: Vec<(&TrainingPeptide, &Vec<Vec<f32>>)> = peptides
+        .iter()
+        .zip(&features)
+        .filter(|(p, _)| {
+            data.validation.is_empty() || in_validation(&p.group, settings.validation_every)
+        })
+        .collect();
+    evaluation.table = comparison_table(&outcome.model, &held_out, dim, &plain)?;
     Ok(TrainedModel {
         tagger: outcome.model,
         dim,
@@ -351,7 +423,26 @@ pub fn train_job(
 pub struct SequencePrediction {
     pub sequence: String,
     pub probabilities: Vec<f32>,
+    /// From the decoded register: each pocket used once, in chain order.
     pub pockets: Vec<Option<Pocket>>,
+    pub register: Option<Register>,
+}
+
+/// Pockets from the most probable consistent register, not a per-residue argmax.
+fn sequence_prediction(sequence: &str, out: PeptideOutput) -> SequencePrediction {
+    let n = out.binding.len();
+    let register = decode(&out.pocket, &RegisterBounds::default()).best;
+    SequencePrediction {
+        sequence: sequence.to_string(),
+        pockets: register
+            .as_ref()
+            .map_or_else(|| vec![0; n], |r| r.classes(n))
+            .into_iter()
+            .map(|c| c.checked_sub(1).and_then(Pocket::from_index))
+            .collect(),
+        probabilities: out.binding,
+        register,
+    }
 }
 
 /// Runs the trained model on sequences (one-letter codes).
@@ -374,21 +465,15 @@ pub fn predict_sequences(
             features: f,
             binding: b,
             pocket: p,
+            binding_weight: &[],
+            pocket_weight: &[],
         })
         .collect();
     let outputs = run_model(&model.tagger, &samples, model.dim, 8, &model.device)?;
     Ok(sequences
         .iter()
         .zip(outputs)
-        .map(|(s, out)| SequencePrediction {
-            sequence: s.clone(),
-            pockets: out
-                .pocket_argmax()
-                .into_iter()
-                .map(|c| c.checked_sub(1).and_then(Pocket::from_index))
-                .collect(),
-            probabilities: out.binding,
-        })
+        .map(|(s, out)| sequence_prediction(s, out))
         .collect())
 }
 
@@ -511,24 +596,16 @@ pub fn predict_with_checkpoint(
     }
     let embedder = Embedder::new(model, 8);
     let layer = embedder.resolve_layer(Some(info.layer))?;
-    let features = embed(&embedder, layer, sequences, jc)?;
+    let mut features = embed(&embedder, layer, sequences, jc)?;
+    if info.residue_channels {
+        for (f, s) in features.iter_mut().zip(sequences) {
+            crate::train::channels::append_residue_channels(s, f);
+        }
+    }
     sequences
         .iter()
         .zip(&features)
-        .map(|(s, f)| {
-            let residues = predictor.predict(s, f)?;
-            Ok(SequencePrediction {
-                sequence: s.clone(),
-                probabilities: residues.iter().map(|r| r.binding_probability).collect(),
-                pockets: residues
-                    .iter()
-                    .map(|r| {
-                        let best = crate::train::predict::argmax(&r.pocket_probabilities);
-                        best.checked_sub(1).and_then(Pocket::from_index)
-                    })
-                    .collect(),
-            })
-        })
+        .map(|(s, f)| Ok(sequence_prediction(s, predictor.outputs(s, f)?)))
         .collect()
 }
 

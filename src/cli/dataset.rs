@@ -1,4 +1,5 @@
-//! `nesbind dataset`: structure labels + NESdb pattern labels + ESM-2 embeddings → data set files.
+//! `nesbind dataset`: crystal, AlphaFold, mutation (and optionally consensus-pattern) labels +
+//! ESM-2 embeddings → data set files.
 
 use std::path::PathBuf;
 
@@ -6,22 +7,56 @@ use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::{Embedder, EmbeddingCache};
 use nesbind::labels::{DistanceMode, LabelSettings, label_complex};
-use nesbind::nesdb::read_nesdb;
+use nesbind::nesdb::{NesTable, model_key_of_file, read_nesdb};
 use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, expand_paths, load_structure};
-use nesbind::train::dataset::{DatasetInputs, SplitConfig, build_dataset, write_dataset};
+use nesbind::train::dataset::{
+    DatasetInputs, LabelSource, LabeledPeptide, SourceWeights, SplitConfig, build_dataset,
+    write_dataset,
+};
 use nesbind::train::esm::EsmResidueEmbedder;
-use nesbind::train::sources::{StructureBinding, nes_candidates, structure_peptide};
+use nesbind::train::sources::{
+    PlddtWeighting, StructureBinding, alphafold_peptide, entries_by_model, mutation_peptides,
+    nes_candidates, structure_peptide,
+};
 
 use super::progress::ProgressBar;
 
 #[derive(clap::Args, Debug)]
 pub struct DatasetArgs {
-    /// CRM1–NES complexes (files or folders): the structure-labelled rows.
+    /// Crystal CRM1–NES complexes (files or folders; default: the bundled groove excerpts).
     #[arg(long, num_args = 1..)]
     pub structures: Vec<PathBuf>,
-    /// NES tables (NESdb exports): the pattern-labelled rows.
+    /// Folders or files of AlphaFold CRM1–NES models (default: ../shared/data/structures/alphafold_complexes when present).
+    #[arg(long, num_args = 1..)]
+    pub alphafold: Vec<PathBuf>,
+    /// NES tables (NESdb exports; default: the bundled course table, which maps AlphaFold files and holds the mutation columns).
     #[arg(long, num_args = 1..)]
     pub nesdb: Vec<PathBuf>,
+    /// Label sources to include, comma-separated: crystal, alphafold, mutation, pattern.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "crystal,alphafold,mutation"
+    )]
+    pub sources: Vec<String>,
+    /// Loss weight of AlphaFold rows (times their pLDDT weight).
+    #[arg(long, default_value_t = SourceWeights::default().alphafold)]
+    pub weight_alphafold: f32,
+    /// Loss weight of mutation rows.
+    #[arg(long, default_value_t = SourceWeights::default().mutation)]
+    pub weight_mutation: f32,
+    /// Loss weight of consensus-pattern rows.
+    #[arg(long, default_value_t = SourceWeights::default().pattern)]
+    pub weight_pattern: f32,
+    /// AlphaFold peptides with a lower mean pLDDT get no pocket labels inside the NES.
+    #[arg(long, default_value_t = PlddtWeighting::default().min)]
+    pub plddt_min: f32,
+    /// Mean pLDDT from which AlphaFold labels have full weight.
+    #[arg(long, default_value_t = PlddtWeighting::default().full)]
+    pub plddt_full: f32,
+    /// Weight at --plddt-min (rising linearly to 1 at --plddt-full).
+    #[arg(long, default_value_t = PlddtWeighting::default().floor)]
+    pub plddt_floor: f32,
     /// ESM-2 model folder (default: the bundled ESM-2 t6 8M).
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -38,20 +73,22 @@ pub struct DatasetArgs {
     pub validation_fraction: f64,
     #[arg(long, default_value_t = SplitConfig::default().test_fraction)]
     pub test_fraction: f64,
-    /// Put the structure complexes into the protein-grouped splits instead of keeping them as the test set.
+    /// Put the crystal complexes into the grouped splits instead of keeping them as the test set.
     #[arg(long)]
     pub structures_in_training: bool,
-    /// Residues of protein context added on each side of an annotated NES (0 = the annotated range
-    /// only, like the crystal excerpts; 4 made the bundled model fail on bare excerpts).
+    /// Residues of protein context added on each side of an annotated NES for pattern rows.
     #[arg(long, default_value_t = 0)]
     pub flank: usize,
-    /// Binding target of structure rows: pocket occupancy (as pattern rows) or the distance label.
+    /// Binding target of crystal rows: pocket occupancy (as every other source) or the distance label.
     #[arg(long, value_enum, default_value_t = StructureBinding::Pocket)]
     pub structure_binding: StructureBinding,
     #[arg(long, value_enum, default_value_t = DistanceMode::Ca)]
     pub mode: DistanceMode,
     #[arg(long)]
     pub cutoff: Option<f32>,
+    /// ESM-2 features only, without the one-hot and physico-chemical residue channels.
+    #[arg(long)]
+    pub no_residue_channels: bool,
     /// Embedding cache directory (reused across runs).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -59,39 +96,67 @@ pub struct DatasetArgs {
     pub device: DeviceChoice,
 }
 
-pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        !args.structures.is_empty() || !args.nesdb.is_empty(),
-        "give --structures and/or --nesdb"
-    );
-    let settings = LabelSettings::new(args.mode, args.cutoff);
+fn parse_sources(names: &[String]) -> anyhow::Result<Vec<LabelSource>> {
+    names
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            LabelSource::parse(n).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--sources: unknown source '{n}' (crystal, alphafold, mutation, pattern)"
+                )
+            })
+        })
+        .collect()
+}
+
+/// Loads and labels every complex under `paths`; files that are no CRM1–NES complex are reported
+/// and skipped.
+fn labelled_complexes(
+    paths: &[PathBuf],
+    settings: &LabelSettings,
+    notes: &mut Vec<String>,
+) -> Vec<(Complex, Vec<nesbind::labels::ResidueLabel>)> {
     let pockets = PocketDefinition::bundled();
     let overrides = ChainOverrides::default();
     let mut failures = Vec::new();
-    let mut structure_peptides = Vec::new();
-    for path in expand_paths(&args.structures, &mut failures) {
-        // A file that is not a CRM1–NES complex (e.g. a receptor-only trace) is reported, not fatal.
-        let complex =
-            match load_structure(&path).and_then(|s| Complex::build(s, &overrides, &pockets)) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("skipped: {e}");
-                    continue;
-                }
-            };
-        let labels = label_complex(&complex, &settings);
-        structure_peptides.push(structure_peptide(
-            &complex,
-            &labels,
-            None,
-            args.structure_binding,
-        ));
+    let mut out = Vec::new();
+    for path in expand_paths(paths, &mut failures) {
+        match load_structure(&path).and_then(|s| Complex::build(s, &overrides, &pockets)) {
+            Ok(c) => {
+                let labels = label_complex(&c, settings);
+                out.push((c, labels));
+            }
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                notes.push(format!("skipped: {e}"));
+            }
+        }
     }
     for f in &failures {
         eprintln!("skipped {}: {}", f.path.display(), f.message);
+        notes.push(format!("skipped {}: {}", f.path.display(), f.message));
     }
-    let mut candidates = Vec::new();
-    for path in &args.nesdb {
+    out
+}
+
+pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
+    let sources = parse_sources(&args.sources)?;
+    anyhow::ensure!(!sources.is_empty(), "--sources names no label source");
+    let settings = LabelSettings::new(args.mode, args.cutoff);
+    let weighting = PlddtWeighting {
+        min: args.plddt_min,
+        full: args.plddt_full,
+        floor: args.plddt_floor,
+    };
+    let mut notes = Vec::new();
+    let nesdb_paths = if args.nesdb.is_empty() {
+        vec![nesbind::assets_dir().join("nes/NesDB_all_CRM1_with_peptides_train.csv")]
+    } else {
+        args.nesdb.clone()
+    };
+    let mut tables: Vec<NesTable> = Vec::new();
+    for path in &nesdb_paths {
         let table = read_nesdb(path).with_context(|| format!("reading {}", path.display()))?;
         if !table.skipped.is_empty() {
             eprintln!(
@@ -100,11 +165,82 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
                 table.skipped.len()
             );
         }
-        candidates.extend(nes_candidates(&table, args.flank));
+        tables.push(table);
     }
+
+    let mut peptides: Vec<LabeledPeptide> = Vec::new();
+    if sources.contains(&LabelSource::Crystal) {
+        let paths = if args.structures.is_empty() {
+            vec![nesbind::assets_dir().join("structures")]
+        } else {
+            args.structures.clone()
+        };
+        for (complex, labels) in labelled_complexes(&paths, &settings, &mut notes) {
+            peptides.push(structure_peptide(
+                &complex,
+                &labels,
+                None,
+                args.structure_binding,
+            ));
+        }
+    }
+    if sources.contains(&LabelSource::Alphafold) {
+        let paths = if args.alphafold.is_empty() {
+            match nesbind::shared_alphafold_dir() {
+                Some(d) => vec![d],
+                None => {
+                    eprintln!(
+                        "no AlphaFold folder given and ../shared/data/structures/alphafold_complexes is absent: no alphafold rows"
+                    );
+                    Vec::new()
+                }
+            }
+        } else {
+            args.alphafold.clone()
+        };
+        let by_model = entries_by_model(&tables);
+        let mut unmapped = 0;
+        for (complex, labels) in labelled_complexes(&paths, &settings, &mut notes) {
+            let file = complex
+                .structure
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let entry = model_key_of_file(&file).and_then(|k| by_model.get(&k).copied());
+            unmapped += usize::from(entry.is_none());
+            peptides.push(alphafold_peptide(&complex, &labels, entry, &weighting));
+        }
+        if unmapped > 0 {
+            notes.push(format!(
+                "{unmapped} AlphaFold models have no NESdb entry in the tables given: grouped by file name, no mutation data"
+            ));
+        }
+    }
+    if sources.contains(&LabelSource::Mutation) {
+        for t in &tables {
+            peptides.extend(mutation_peptides(t));
+        }
+    }
+    let candidates = if sources.contains(&LabelSource::Pattern) {
+        tables
+            .iter()
+            .flat_map(|t| nes_candidates(t, args.flank))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for n in &notes {
+        if n.starts_with("skipped") {
+            continue;
+        }
+        eprintln!("{n}");
+    }
+
     let dev = select_device(args.device)?;
     let (_, model) = super::embed::load_esm_on(args.model.as_deref(), &dev.device)?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(model, 64), args.layer)?;
+    embedder.residue_channels = !args.no_residue_channels;
     if let Some(c) = &args.cache {
         embedder.cache = Some(EmbeddingCache::open(c)?);
     }
@@ -116,11 +252,16 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
         }
         true
     });
-    let n_structures = structure_peptides.len();
     let n_candidates = candidates.len();
+    let source_weights = SourceWeights {
+        crystal: 1.0,
+        alphafold: args.weight_alphafold,
+        mutation: args.weight_mutation,
+        pattern: args.weight_pattern,
+    };
     let ds = build_dataset(
         DatasetInputs {
-            structure_peptides,
+            peptides,
             nes_candidates: candidates,
             split: SplitConfig {
                 seed: args.seed,
@@ -132,18 +273,24 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
                 "distance": settings,
                 "structure_binding": args.structure_binding,
                 "flank": args.flank,
+                "sources": sources.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                "plddt_weighting": weighting,
                 "pattern_rules": "nesbind::train::patterns (Kosugi 2008/2009 classes 1a-3, Φ0 and Rev type per Güttler 2010, mirrored reverse classes per Fung 2015)",
             }),
+            source_weights,
+            notes,
         },
         &mut embedder,
     )?;
     write_dataset(&ds, &args.out)
         .with_context(|| format!("writing the data set to {}", args.out.display()))?;
-    println!(
-        "{n_structures} structure peptides, {n_candidates} annotated NESs: {} fit no consensus class (no pattern labels), {} duplicate peptides dropped",
-        ds.meta.unmatched_nes.len(),
-        ds.meta.duplicates_dropped
-    );
+    if sources.contains(&LabelSource::Pattern) {
+        println!(
+            "{n_candidates} annotated NESs for pattern rows: {} fit no consensus class, {} duplicate peptides dropped",
+            ds.meta.unmatched_nes.len(),
+            ds.meta.duplicates_dropped
+        );
+    }
     for (group, (peptides, residues, binding)) in ds.counts() {
         println!("{group:<22} {peptides:>5} peptides {residues:>6} residues {binding:>5} binding");
     }

@@ -18,12 +18,19 @@ pub struct TrainArgs {
     /// Checkpoint directory to write.
     #[arg(long)]
     pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    #[command(flatten)]
+    pub options: TrainOptions,
+}
+
+/// Training settings, shared by `train` and `evaluate --cv`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrainOptions {
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
     pub epochs: usize,
     #[arg(long, default_value_t = TrainConfig::default().hidden)]
     pub hidden: usize,
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
-    pub device: DeviceChoice,
     #[arg(long, default_value_t = TrainConfig::default().seed)]
     pub seed: u64,
     #[arg(long, default_value_t = TrainConfig::default().batch_size)]
@@ -35,6 +42,61 @@ pub struct TrainArgs {
     /// Epochs without a better validation loss before stopping.
     #[arg(long, default_value_t = TrainConfig::default().patience)]
     pub patience: usize,
+    /// Stacked BiLSTM layers.
+    #[arg(long, default_value_t = TrainConfig::default().layers)]
+    pub layers: usize,
+    /// Factor of the register-aware loss (−log P of the labelled register among all consistent ones; 0 = off).
+    #[arg(long, default_value_t = TrainConfig::default().register_loss)]
+    pub register_loss: f32,
+}
+
+impl TrainOptions {
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            epochs: self.epochs,
+            hidden: self.hidden,
+            seed: self.seed,
+            batch_size: self.batch_size,
+            learning_rate: self.learning_rate,
+            dropout: self.dropout,
+            patience: self.patience,
+            layers: self.layers,
+            register_loss: self.register_loss,
+            ..TrainConfig::default()
+        }
+    }
+}
+
+/// Ctrl-C sets `cancel` (the run stops after the current batch); a second Ctrl-C quits at once
+/// (the conditional exit sees the flag the first one set).
+pub fn install_ctrl_c(cancel: &Arc<AtomicBool>) -> anyhow::Result<()> {
+    signal_hook::flag::register_conditional_shutdown(
+        signal_hook::consts::SIGINT,
+        130,
+        Arc::clone(cancel),
+    )
+    .context("installing the Ctrl-C handler")?;
+    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(cancel))
+        .context("installing the Ctrl-C handler")?;
+    Ok(())
+}
+
+/// One line per epoch on stderr.
+pub fn epoch_line(prefix: &str, r: &nesbind::train::EpochReport) -> String {
+    format!(
+        "{prefix}epoch {:>3}/{}  train loss {:.4}  val loss {}  val F1 {}  val AUC {}  pocket acc {}  {:.1}s{}",
+        r.epoch,
+        r.epochs,
+        r.train_loss,
+        r.val_loss.map_or("–".into(), |v| format!("{v:.4}")),
+        r.val_binding_f1.map_or("–".into(), |v| format!("{v:.3}")),
+        r.val_binding_roc_auc
+            .map_or("–".into(), |v| format!("{v:.3}")),
+        r.val_pocket_accuracy
+            .map_or("–".into(), |v| format!("{v:.3}")),
+        r.seconds,
+        if r.improved { "  *" } else { "" }
+    )
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
@@ -53,48 +115,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         data.validation.len(),
         data.dim
     );
-    let config = TrainConfig {
-        epochs: args.epochs,
-        hidden: args.hidden,
-        seed: args.seed,
-        batch_size: args.batch_size,
-        learning_rate: args.learning_rate,
-        dropout: args.dropout,
-        patience: args.patience,
-        ..TrainConfig::default()
-    };
+    let config = args.options.config();
     let cancel = Arc::new(AtomicBool::new(false));
-    // Ctrl-C stops after the current batch and still writes the best weights so far; a second
-    // Ctrl-C quits at once (the conditional exit sees the flag the first one set).
-    signal_hook::flag::register_conditional_shutdown(
-        signal_hook::consts::SIGINT,
-        130,
-        Arc::clone(&cancel),
-    )
-    .context("installing the Ctrl-C handler")?;
-    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&cancel))
-        .context("installing the Ctrl-C handler")?;
+    // Ctrl-C stops after the current batch and still writes the best weights so far.
+    install_ctrl_c(&cancel)?;
     eprintln!("Ctrl-C stops training and keeps the best epoch so far (twice: quit without saving)");
     let outcome = train(
         &data,
         &config,
         &dev.device,
-        &mut |r| {
-            eprintln!(
-                "epoch {:>3}/{}  train loss {:.4}  val loss {}  val F1 {}  val AUC {}  pocket acc {}  {:.1}s{}",
-                r.epoch,
-                r.epochs,
-                r.train_loss,
-                r.val_loss.map_or("–".into(), |v| format!("{v:.4}")),
-                r.val_binding_f1.map_or("–".into(), |v| format!("{v:.3}")),
-                r.val_binding_roc_auc
-                    .map_or("–".into(), |v| format!("{v:.3}")),
-                r.val_pocket_accuracy
-                    .map_or("–".into(), |v| format!("{v:.3}")),
-                r.seconds,
-                if r.improved { "  *" } else { "" }
-            )
-        },
+        &mut |r| eprintln!("{}", epoch_line("", r)),
         &cancel,
     )?;
     let (stop, epochs, best_epoch) = (outcome.stop, outcome.history.len(), outcome.best_epoch);

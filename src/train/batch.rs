@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use super::metrics::POCKET_CLASSES;
+use super::register::RegisterBounds;
+use super::register_loss::{RegisterTargets, register_loss};
 
 /// One peptide as the model sees it: features and, for training, targets.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +18,19 @@ pub struct Sample<'a> {
     pub binding: &'a [bool],
     /// 0 = none, 1..=5 = Φ0..Φ4.
     pub pocket: &'a [usize],
+    /// Per-residue loss weights (0 = label unknown); empty means 1 everywhere.
+    pub binding_weight: &'a [f32],
+    pub pocket_weight: &'a [f32],
+}
+
+impl Sample<'_> {
+    pub fn binding_weight(&self, t: usize) -> f32 {
+        self.binding_weight.get(t).copied().unwrap_or(1.0)
+    }
+
+    pub fn pocket_weight(&self, t: usize) -> f32 {
+        self.pocket_weight.get(t).copied().unwrap_or(1.0)
+    }
 }
 
 /// Class weights against the rarity of binding residues and of each pocket.
@@ -35,33 +50,40 @@ impl ClassWeights {
 
     /// Positive binding weight = negatives / positives; pocket weight of class k =
     /// n / (K · n_k) ("balanced"); both capped at `max` so a class seen twice cannot dominate.
+    /// Counts are sums of the residues' label weights, so unknown labels (weight 0) count nothing.
     pub fn balanced(samples: &[Sample], max: f32) -> Self {
-        let mut pos = 0usize;
-        let mut total = 0usize;
-        let mut per_class = [0usize; POCKET_CLASSES];
+        let mut pos = 0f64;
+        let mut neg = 0f64;
+        let mut per_class = [0f64; POCKET_CLASSES];
         for s in samples {
-            pos += s.binding.iter().filter(|b| **b).count();
-            total += s.binding.len();
-            for &p in s.pocket {
+            for (t, b) in s.binding.iter().enumerate() {
+                let w = f64::from(s.binding_weight(t));
+                if *b {
+                    pos += w;
+                } else {
+                    neg += w;
+                }
+            }
+            for (t, &p) in s.pocket.iter().enumerate() {
                 if p < POCKET_CLASSES {
-                    per_class[p] += 1;
+                    per_class[p] += f64::from(s.pocket_weight(t));
                 }
             }
         }
-        let neg = total - pos;
-        let binding_positive = if pos == 0 {
+        let binding_positive = if pos <= 0.0 {
             1.0
         } else {
-            (neg as f32 / pos as f32).clamp(1.0, max)
+            ((neg / pos) as f32).clamp(1.0, max)
         };
-        let present = per_class.iter().filter(|n| **n > 0).count().max(1);
+        let total: f64 = per_class.iter().sum();
+        let present = per_class.iter().filter(|n| **n > 0.0).count().max(1);
         let pocket = per_class
             .iter()
             .map(|&n| {
-                if n == 0 {
+                if n <= 0.0 {
                     1.0
                 } else {
-                    (total as f32 / (present as f32 * n as f32)).clamp(1.0 / max, max)
+                    ((total / (present as f64 * n)) as f32).clamp(1.0 / max, max)
                 }
             })
             .collect();
@@ -84,6 +106,23 @@ pub struct Batch {
     pub pocket: Tensor<3, Int>,
     pub pocket_weight: Tensor<2>,
     pub pocket_weight_sum: f32,
+    /// The register-aware term and its factor in the loss (none: per-residue terms only).
+    pub register: Option<(RegisterTargets, f32)>,
+}
+
+impl Batch {
+    /// Adds the register-aware loss term ([`super::register_loss`]) with `factor`.
+    pub fn with_register(mut self, samples: &[Sample], factor: f32, device: &Device) -> Self {
+        if factor > 0.0 {
+            let seq = self.lengths.iter().copied().max().unwrap_or(0);
+            let bounds = RegisterBounds::default();
+            let targets = RegisterTargets::new(samples, seq, &bounds, device);
+            if targets.weight_sum > 0.0 {
+                self.register = Some((targets, factor));
+            }
+        }
+        self
+    }
 }
 
 /// Pads features with zeros to the longest sample; checks every residue is `dim` wide.
@@ -130,11 +169,12 @@ pub fn make_batch(
             let i = b * seq + t;
             let positive = s.binding.get(t).copied().unwrap_or(false);
             y[i] = f32::from(u8::from(positive));
-            wy[i] = if positive {
-                weights.binding_positive
-            } else {
-                1.0
-            };
+            wy[i] = s.binding_weight(t)
+                * if positive {
+                    weights.binding_positive
+                } else {
+                    1.0
+                };
             let class = s
                 .pocket
                 .get(t)
@@ -142,7 +182,7 @@ pub fn make_batch(
                 .unwrap_or(0)
                 .min(POCKET_CLASSES - 1);
             p[i] = class as i64;
-            wp[i] = weights.pocket.get(class).copied().unwrap_or(1.0);
+            wp[i] = s.pocket_weight(t) * weights.pocket.get(class).copied().unwrap_or(1.0);
         }
     }
     let shape = [samples.len(), seq];
@@ -155,12 +195,18 @@ pub fn make_batch(
         binding_weight: Tensor::from_data(TensorData::new(wy, shape), device),
         pocket: Tensor::from_data(TensorData::new(p, [samples.len(), seq, 1]), device),
         pocket_weight: Tensor::from_data(TensorData::new(wp, shape), device),
+        register: None,
     })
 }
 
 /// Weighted binary cross-entropy on the binding logits plus weighted cross-entropy on the pocket
-/// logits, both averaged over the real residues (padding has weight 0).
+/// logits, both averaged over the real residues (padding has weight 0), plus the register-aware
+/// term when the batch carries one.
 pub fn loss(binding_logits: Tensor<2>, pocket_logits: Tensor<3>, batch: &Batch) -> Tensor<1> {
+    let register = batch.register.as_ref().map(|(targets, factor)| {
+        register_loss(pocket_logits.clone(), targets, &RegisterBounds::default())
+            .mul_scalar(*factor)
+    });
     let y = batch.binding.clone();
     let nll_binding = (y.clone() * log_sigmoid(binding_logits.clone())
         + (y.neg().add_scalar(1.0)) * log_sigmoid(binding_logits.neg()))
@@ -174,5 +220,8 @@ pub fn loss(binding_logits: Tensor<2>, pocket_logits: Tensor<3>, batch: &Batch) 
         .sum()
         .neg()
         .div_scalar(batch.pocket_weight_sum.max(f32::MIN_POSITIVE));
-    binding + pocket
+    match register {
+        Some(r) => binding + pocket + r,
+        None => binding + pocket,
+    }
 }

@@ -1,10 +1,12 @@
 //! The residue-level data set: labelled peptides, protein-grouped splits, per-residue embeddings,
 //! and the two files it is stored in (`dataset.csv` for people, `dataset.bin` for training).
 //!
-//! Labels come in from two sources and stay marked per row: `structure` (distance labels from
-//! CRM1–NES complexes, computed by `crate::labels`) and `pattern` (NES consensus registers,
-//! [`super::patterns`]). Embeddings come from any [`ResidueEmbedder`], so this module knows nothing
-//! of ESM-2 itself.
+//! Labels come from four sources and stay marked per row ([`LabelSource`]): `crystal` and
+//! `alphafold` (pocket occupancy in CRM1–NES complexes, computed by `crate::labels`; AlphaFold rows
+//! weighted by pLDDT), `mutation` (export-impairing single residues from NESdb) and `pattern` (NES
+//! consensus registers, [`super::patterns`], optional). Every residue carries a loss weight per head,
+//! 0 where its label is unknown. Embeddings come from any [`ResidueEmbedder`], so this module knows
+//! nothing of ESM-2 itself.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{BufWriter, Read, Write};
@@ -22,7 +24,9 @@ use super::patterns::{self, PatternMatch};
 pub const CSV_FILE: &str = "dataset.csv";
 pub const BIN_FILE: &str = "dataset.bin";
 pub const SUMMARY_FILE: &str = "dataset.json";
-const MAGIC: &[u8; 8] = b"NESBDS01";
+const MAGIC: &[u8; 8] = b"NESBDS02";
+/// Format 1 had no label weights, pLDDT or mutation data.
+const MAGIC_V1: &[u8; 8] = b"NESBDS01";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
@@ -41,19 +45,71 @@ pub enum DatasetError {
     Write { path: PathBuf, message: String },
 }
 
+/// Where a row's labels come from; every row keeps its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelSource {
-    Structure,
+    /// Pocket occupancy in a crystal structure (the groove excerpts): test only unless asked.
+    #[serde(alias = "structure")]
+    Crystal,
+    /// Pocket occupancy in an AlphaFold CRM1–NES model, weighted by the peptide's pLDDT.
+    Alphafold,
+    /// Single residues whose mutation impaired export (NESdb): binding positives, pocket unknown.
+    Mutation,
+    /// The consensus rule's register ([`super::patterns`]).
     Pattern,
 }
 
 impl LabelSource {
-    pub const ALL: [LabelSource; 2] = [LabelSource::Structure, LabelSource::Pattern];
+    pub const ALL: [LabelSource; 4] = [
+        LabelSource::Crystal,
+        LabelSource::Alphafold,
+        LabelSource::Mutation,
+        LabelSource::Pattern,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
-            LabelSource::Structure => "structure",
+            LabelSource::Crystal => "crystal",
+            LabelSource::Alphafold => "alphafold",
+            LabelSource::Mutation => "mutation",
             LabelSource::Pattern => "pattern",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// Multiplier of every loss weight of a source's rows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceWeights {
+    pub crystal: f32,
+    pub alphafold: f32,
+    pub mutation: f32,
+    pub pattern: f32,
+}
+
+impl Default for SourceWeights {
+    fn default() -> Self {
+        Self {
+            crystal: 1.0,
+            alphafold: 1.0,
+            mutation: 1.0,
+            pattern: 0.3,
+        }
+    }
+}
+
+impl SourceWeights {
+    pub fn of(&self, source: LabelSource) -> f32 {
+        match source {
+            LabelSource::Crystal => self.crystal,
+            LabelSource::Alphafold => self.alphafold,
+            LabelSource::Mutation => self.mutation,
+            LabelSource::Pattern => self.pattern,
         }
     }
 }
@@ -83,7 +139,12 @@ pub struct EmbeddingInfo {
     /// SHA-256 of the weights file (hex), so a checkpoint can refuse features from another model.
     pub hash: String,
     pub layer: usize,
+    /// Feature width: the ESM-2 hidden size, plus [`super::channels::RESIDUE_CHANNELS`] when
+    /// `residue_channels` is set.
     pub dim: usize,
+    /// Sequence channels (one-hot, hydropathy, Φ, Pro, charge) follow the ESM-2 features.
+    #[serde(default)]
+    pub residue_channels: bool,
 }
 
 /// One labelled peptide before embedding. `pocket[i]` is 0..=4 for Φ0..Φ4.
@@ -96,11 +157,45 @@ pub struct LabeledPeptide {
     pub sequence: String,
     pub binding: Vec<bool>,
     pub pocket: Vec<Option<u8>>,
+    /// Loss weight of each residue's binding label (0 = unknown).
+    pub binding_weight: Vec<f32>,
+    /// Loss weight of each residue's pocket label (0 = unknown, e.g. mutation rows).
+    pub pocket_weight: Vec<f32>,
+    /// Peptide mean pLDDT (AlphaFold rows).
+    pub plddt: Option<f32>,
+    /// 0-based residues whose single mutation impaired export (NESdb), for recall@k.
+    pub mutations: Vec<usize>,
     /// Where the labels came from, e.g. the structure file or the consensus class.
     pub note: String,
 }
 
 impl LabeledPeptide {
+    /// A peptide whose every label has weight 1 and no pLDDT or mutation data.
+    pub fn new(
+        id: &str,
+        protein: &str,
+        source: LabelSource,
+        sequence: &str,
+        binding: Vec<bool>,
+        pocket: Vec<Option<u8>>,
+        note: &str,
+    ) -> Self {
+        let n = binding.len();
+        Self {
+            id: id.to_string(),
+            protein: protein.to_string(),
+            source,
+            sequence: sequence.to_string(),
+            binding,
+            pocket,
+            binding_weight: vec![1.0; n],
+            pocket_weight: vec![1.0; n],
+            plddt: None,
+            mutations: Vec::new(),
+            note: note.to_string(),
+        }
+    }
+
     fn validate(&self) -> Result<(), DatasetError> {
         let n = self.sequence.chars().count();
         let bad = |message: String| DatasetError::Peptide {
@@ -121,6 +216,24 @@ impl LabeledPeptide {
         if let Some(p) = self.pocket.iter().flatten().find(|p| **p > 4) {
             return Err(bad(format!("pocket index {p} is not in 0..=4")));
         }
+        if self.binding_weight.len() != n || self.pocket_weight.len() != n {
+            return Err(bad(format!(
+                "{} residues but {} binding and {} pocket weights",
+                n,
+                self.binding_weight.len(),
+                self.pocket_weight.len()
+            )));
+        }
+        let weights = self.binding_weight.iter().chain(&self.pocket_weight);
+        if let Some(w) = weights.into_iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            return Err(bad(format!("label weight {w} is not a finite number ≥ 0")));
+        }
+        if let Some(m) = self.mutations.iter().find(|m| **m >= n) {
+            return Err(bad(format!(
+                "mutated residue {} lies beyond the peptide",
+                m + 1
+            )));
+        }
         Ok(())
     }
 }
@@ -135,6 +248,10 @@ pub struct Example {
     pub sequence: String,
     pub binding: Vec<bool>,
     pub pocket: Vec<Option<u8>>,
+    pub binding_weight: Vec<f32>,
+    pub pocket_weight: Vec<f32>,
+    pub plddt: Option<f32>,
+    pub mutations: Vec<usize>,
     pub note: String,
     /// `[residue][feature]`; filled from the binary file's feature block, not from its JSON header.
     #[serde(skip)]
@@ -165,6 +282,8 @@ impl Example {
             features: &self.features,
             binding: &self.binding,
             pocket,
+            binding_weight: &self.binding_weight,
+            pocket_weight: &self.pocket_weight,
         }
     }
 }
@@ -200,6 +319,9 @@ pub struct DatasetMeta {
     pub unmatched_nes: Vec<String>,
     /// Pattern peptides dropped because their sequence repeated one already in the set.
     pub duplicates_dropped: usize,
+    pub source_weights: SourceWeights,
+    /// What was read and skipped, for the record.
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -298,15 +420,15 @@ pub fn pattern_labels(candidates: &[NesCandidate]) -> (Vec<LabeledPeptide>, Vec<
 fn peptide_from_match(c: &NesCandidate, m: &PatternMatch) -> LabeledPeptide {
     let n = c.window.chars().count();
     let pocket = m.pockets(n);
-    LabeledPeptide {
-        id: c.id.clone(),
-        protein: c.protein.clone(),
-        source: LabelSource::Pattern,
-        sequence: c.window.clone(),
-        binding: pocket.iter().map(Option::is_some).collect(),
+    LabeledPeptide::new(
+        &c.id,
+        &c.protein,
+        LabelSource::Pattern,
+        &c.window,
+        pocket.iter().map(Option::is_some).collect(),
         pocket,
-        note: format!("class {}", m.label()),
-    }
+        &format!("class {}", m.label()),
+    )
 }
 
 /// Turns peptides into per-residue feature vectors (`[peptide][residue][feature]`).
@@ -328,34 +450,75 @@ fn kmers(seq: &str, k: usize) -> HashSet<String> {
         .collect()
 }
 
-/// Length of shared stretch that ties a pattern peptide to a structure peptide (same NES).
+/// Length of shared stretch that ties two peptides to one NES (a crystal and its NESdb entry, one
+/// NES in two species' entries, an AlphaFold model and the mutation row of its protein).
 const SHARED_KMER: usize = 8;
 
-/// Splits by protein, seeded. Structure peptides go to test (unless `structures_in_training`), and so
-/// does every protein whose NES shares an 8-residue stretch with a test structure peptide (the
-/// NESdb entry of a crystallised NES must not train the model that is tested on its crystal).
-pub fn assign_splits(peptides: &[LabeledPeptide], config: &SplitConfig) -> Vec<Split> {
-    let mut forced_test: BTreeSet<String> = BTreeSet::new();
-    if !config.structures_in_training {
-        let structure_kmers: HashSet<String> = peptides
-            .iter()
-            .filter(|p| p.source == LabelSource::Structure)
-            .flat_map(|p| kmers(&p.sequence, SHARED_KMER))
-            .collect();
-        for p in peptides {
-            let tied = p.source == LabelSource::Structure
-                || kmers(&p.sequence, SHARED_KMER)
-                    .iter()
-                    .any(|k| structure_kmers.contains(k));
-            if tied {
-                forced_test.insert(protein_key(&p.protein));
+/// Group index of every peptide: peptides of one protein, or sharing an 8-residue stretch, are one
+/// group (union–find), so no split or fold separates copies of one NES.
+pub fn groups(peptides: &[(&str, &str)]) -> Vec<usize> {
+    let mut parent: Vec<usize> = (0..peptides.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut owner: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, (protein, sequence)) in peptides.iter().enumerate() {
+        let keys = std::iter::once(format!("protein:{}", protein_key(protein))).chain(
+            kmers(sequence, SHARED_KMER)
+                .into_iter()
+                .map(|k| format!("kmer:{k}")),
+        );
+        for key in keys {
+            match owner.get(&key) {
+                Some(&j) => {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    parent[a.max(b)] = a.min(b);
+                }
+                None => {
+                    owner.insert(key, i);
+                }
             }
         }
     }
-    let mut keys: Vec<String> = peptides
+    let mut index: BTreeMap<usize, usize> = BTreeMap::new();
+    (0..peptides.len())
+        .map(|i| {
+            let r = root(&mut parent, i);
+            let next = index.len();
+            *index.entry(r).or_insert(next)
+        })
+        .collect()
+}
+
+fn peptide_groups(peptides: &[LabeledPeptide]) -> Vec<usize> {
+    let keys: Vec<(&str, &str)> = peptides
         .iter()
-        .map(|p| protein_key(&p.protein))
-        .filter(|k| !forced_test.contains(k))
+        .map(|p| (p.protein.as_str(), p.sequence.as_str()))
+        .collect();
+    groups(&keys)
+}
+
+/// Splits by group, seeded. Groups holding a crystal peptide go to test (unless
+/// `structures_in_training`): the NESdb entry of a crystallised NES must not train the model that
+/// is tested on its crystal.
+pub fn assign_splits(peptides: &[LabeledPeptide], config: &SplitConfig) -> Vec<Split> {
+    let group = peptide_groups(peptides);
+    let mut forced_test: BTreeSet<usize> = BTreeSet::new();
+    if !config.structures_in_training {
+        for (p, g) in peptides.iter().zip(&group) {
+            if p.source == LabelSource::Crystal {
+                forced_test.insert(*g);
+            }
+        }
+    }
+    let mut keys: Vec<usize> = group
+        .iter()
+        .copied()
+        .filter(|g| !forced_test.contains(g))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -364,7 +527,7 @@ pub fn assign_splits(peptides: &[LabeledPeptide], config: &SplitConfig) -> Vec<S
     let n = keys.len();
     let n_val = (n as f64 * config.validation_fraction).round() as usize;
     let n_test = (n as f64 * config.test_fraction).round() as usize;
-    let mut split_of: BTreeMap<String, Split> = BTreeMap::new();
+    let mut split_of: BTreeMap<usize, Split> = BTreeMap::new();
     for (i, k) in keys.into_iter().enumerate() {
         let s = if i < n_val {
             Split::Validation
@@ -375,34 +538,67 @@ pub fn assign_splits(peptides: &[LabeledPeptide], config: &SplitConfig) -> Vec<S
         };
         split_of.insert(k, s);
     }
-    peptides
+    group
         .iter()
-        .map(|p| {
-            let k = protein_key(&p.protein);
-            if forced_test.contains(&k) {
+        .map(|g| {
+            if forced_test.contains(g) {
                 Split::Test
             } else {
-                split_of.get(&k).copied().unwrap_or(Split::Train)
+                split_of.get(g).copied().unwrap_or(Split::Train)
             }
         })
         .collect()
 }
 
+/// Protein-grouped K-fold assignment of examples (fold index per example): groups are shuffled
+/// with `seed` and dealt, largest first, to the fold with the fewest peptides so far.
+pub fn cv_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
+    let keys: Vec<(&str, &str)> = examples
+        .iter()
+        .map(|e| (e.protein.as_str(), e.sequence.as_str()))
+        .collect();
+    let group = groups(&keys);
+    let n_groups = group.iter().copied().max().map_or(0, |m| m + 1);
+    let mut sizes = vec![0usize; n_groups];
+    for g in &group {
+        sizes[*g] += 1;
+    }
+    let mut order: Vec<usize> = (0..n_groups).collect();
+    let mut rng = StdRng::seed_from_u64(seed);
+    order.shuffle(&mut rng);
+    // Stable sort keeps the shuffled order among groups of equal size.
+    order.sort_by_key(|g| std::cmp::Reverse(sizes[*g]));
+    let k = k.max(1);
+    let mut fold_size = vec![0usize; k];
+    let mut fold_of = vec![0usize; n_groups];
+    for g in order {
+        let f = (0..k).min_by_key(|f| (fold_size[*f], *f)).unwrap_or(0);
+        fold_of[g] = f;
+        fold_size[f] += sizes[g];
+    }
+    group.iter().map(|g| fold_of[*g]).collect()
+}
+
 /// Everything the data set is built from.
 pub struct DatasetInputs {
-    pub structure_peptides: Vec<LabeledPeptide>,
+    /// Crystal, AlphaFold and mutation rows, already labelled.
+    pub peptides: Vec<LabeledPeptide>,
+    /// NESs to label by the consensus rule (the `pattern` source; empty when it is off).
     pub nes_candidates: Vec<NesCandidate>,
     pub split: SplitConfig,
     pub label_settings: serde_json::Value,
+    pub source_weights: SourceWeights,
+    pub notes: Vec<String>,
 }
 
-/// Labels, splits and embeds. Pattern peptides whose sequence repeats an earlier one are dropped.
+/// Labels, splits and embeds. Pattern peptides whose sequence repeats an earlier one are dropped;
+/// every row's loss weights are multiplied by its source's weight.
 pub fn build_dataset(
     inputs: DatasetInputs,
     embedder: &mut dyn ResidueEmbedder,
 ) -> Result<Dataset, DatasetError> {
     let (pattern, unmatched_nes) = pattern_labels(&inputs.nes_candidates);
-    let mut peptides = inputs.structure_peptides;
+    let mut peptides = inputs.peptides;
     let mut seen: HashSet<String> = HashSet::new();
     let mut duplicates_dropped = 0;
     for p in pattern {
@@ -412,8 +608,16 @@ pub fn build_dataset(
             duplicates_dropped += 1;
         }
     }
-    for p in &peptides {
+    for p in &mut peptides {
         p.validate()?;
+        let w = inputs.source_weights.of(p.source);
+        for v in p
+            .binding_weight
+            .iter_mut()
+            .chain(p.pocket_weight.iter_mut())
+        {
+            *v *= w;
+        }
     }
     let splits = assign_splits(&peptides, &inputs.split);
     let sequences: Vec<String> = peptides.iter().map(|p| p.sequence.clone()).collect();
@@ -439,6 +643,10 @@ pub fn build_dataset(
             sequence: p.sequence,
             binding: p.binding,
             pocket: p.pocket,
+            binding_weight: p.binding_weight,
+            pocket_weight: p.pocket_weight,
+            plddt: p.plddt,
+            mutations: p.mutations,
             note: p.note,
             features: f,
         });
@@ -450,6 +658,8 @@ pub fn build_dataset(
             label_settings: inputs.label_settings,
             unmatched_nes,
             duplicates_dropped,
+            source_weights: inputs.source_weights,
+            notes: inputs.notes,
         },
         examples,
     })
@@ -546,6 +756,12 @@ pub fn read_binary(path: &Path) -> Result<Dataset, DatasetError> {
     std::fs::File::open(path)
         .and_then(|mut f| f.read_to_end(&mut bytes))
         .map_err(io_err(path))?;
+    if bytes.len() >= 8 && &bytes[..8] == MAGIC_V1 {
+        return Err(format(
+            "written by an older nesbind (format 1, without label weights); rebuild it with `nesbind dataset`"
+                .into(),
+        ));
+    }
     if bytes.len() < 16 || &bytes[..8] != MAGIC {
         return Err(format("not a nesbind data set (bad magic)".into()));
     }
@@ -574,7 +790,11 @@ pub fn read_binary(path: &Path) -> Result<Dataset, DatasetError> {
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
     let mut examples = header.examples;
     for e in &mut examples {
-        if e.sequence.chars().count() != e.len() || e.pocket.len() != e.len() {
+        if e.sequence.chars().count() != e.len()
+            || e.pocket.len() != e.len()
+            || e.binding_weight.len() != e.len()
+            || e.pocket_weight.len() != e.len()
+        {
             return Err(format(format!("example {}: label lengths differ", e.id)));
         }
         e.features = (0..e.len())
@@ -601,7 +821,18 @@ pub fn write_csv(dataset: &Dataset, path: &Path) -> Result<(), DatasetError> {
     };
     let mut w = csv::Writer::from_path(path).map_err(err)?;
     let mut header: Vec<String> = [
-        "id", "source", "protein", "position", "residue", "binding", "pocket", "split",
+        "id",
+        "source",
+        "protein",
+        "position",
+        "residue",
+        "binding",
+        "pocket",
+        "binding_weight",
+        "pocket_weight",
+        "plddt",
+        "mutated",
+        "split",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -618,6 +849,10 @@ pub fn write_csv(dataset: &Dataset, path: &Path) -> Result<(), DatasetError> {
                 residue.to_string(),
                 u8::from(e.binding[i]).to_string(),
                 e.pocket[i].map_or("none".to_string(), |k| format!("Phi{k}")),
+                e.binding_weight[i].to_string(),
+                e.pocket_weight[i].to_string(),
+                e.plddt.map_or(String::new(), |p| format!("{p:.1}")),
+                u8::from(e.mutations.contains(&i)).to_string(),
                 e.split.as_str().to_string(),
             ];
             if let Some(f) = e.features.get(i) {

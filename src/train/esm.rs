@@ -2,6 +2,7 @@
 
 use crate::embed::{EmbedError, Embedder, EmbeddingCache};
 
+use super::channels::{RESIDUE_CHANNELS, append_residue_channels};
 use super::dataset::{EmbeddingInfo, ResidueEmbedder};
 
 /// Per-residue ESM-2 features from one layer, optionally through an on-disk cache.
@@ -12,6 +13,8 @@ pub struct EsmResidueEmbedder {
     pub cache: Option<EmbeddingCache>,
     /// Called with (done, total) after each batch; returning `false` cancels.
     pub progress: Box<dyn FnMut(usize, usize) -> bool + Send>,
+    /// Append [`super::channels`]' sequence channels to every residue.
+    pub residue_channels: bool,
 }
 
 impl EsmResidueEmbedder {
@@ -23,6 +26,7 @@ impl EsmResidueEmbedder {
             layer,
             cache: None,
             progress: Box::new(|_, _| true),
+            residue_channels: false,
         })
     }
 
@@ -37,7 +41,14 @@ impl EsmResidueEmbedder {
         };
         Ok(out
             .into_iter()
-            .map(|e| e.rows().map(<[f32]>::to_vec).collect())
+            .zip(sequences)
+            .map(|(e, s)| {
+                let mut rows: Vec<Vec<f32>> = e.rows().map(<[f32]>::to_vec).collect();
+                if self.residue_channels {
+                    append_residue_channels(s, &mut rows);
+                }
+                rows
+            })
             .collect())
     }
 }
@@ -53,12 +64,18 @@ pub fn embedding_info(embedder: &Embedder, layer: usize) -> EmbeddingInfo {
         hash: model.sha256().to_string(),
         layer,
         dim: model.hidden_size(),
+        residue_channels: false,
     }
 }
 
 impl ResidueEmbedder for EsmResidueEmbedder {
     fn info(&self) -> EmbeddingInfo {
-        embedding_info(&self.embedder, self.layer)
+        let mut info = embedding_info(&self.embedder, self.layer);
+        if self.residue_channels {
+            info.residue_channels = true;
+            info.dim += RESIDUE_CHANNELS;
+        }
+        info
     }
 
     fn embed(&mut self, sequences: &[String]) -> Result<Vec<Vec<Vec<f32>>>, String> {

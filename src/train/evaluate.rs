@@ -1,5 +1,18 @@
-//! Evaluation of a trained tagger against two baselines (the consensus-pattern rule alone, and a
-//! per-residue logistic regression on the same embeddings), per split and per label source.
+//! Evaluation of the tagger against three baselines in one table: the consensus rule, the ELM
+//! NES regex and a per-residue logistic regression on the same features (decoded by the same
+//! register decoder). Rows are grouped by label source and, for AlphaFold rows, by peptide pLDDT.
+//!
+//! What is measured, per group and method:
+//! - exact register: peptides whose labels fill at least two pockets, counted right when the
+//!   method puts the labelled residue in every labelled pocket (pockets the labels leave empty are
+//!   not judged: a groove excerpt or a model may not fill all five);
+//! - pocket accuracy: of the residues labelled in a pocket, the share the method's register puts
+//!   in that pocket;
+//! - binding: a residue is called binding when it is in the method's register; precision, recall,
+//!   F1 and MCC over the residues whose binding label is known; PR-AUC from the method's
+//!   per-residue score (the binding head for the model and the logistic baseline, 0/1 for rules);
+//! - recall@k of mutation positions: of the residues whose mutation impaired export, the share
+//!   among the method's top k residues (k = [`MUTATION_K`]; rules name only their register).
 
 use std::path::Path;
 
@@ -7,48 +20,107 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
+use super::baselines::{consensus_register, elm_register};
 use super::batch::{ClassWeights, Sample};
 use super::dataset::{Dataset, Example, LabelSource, Split};
 use super::logistic::{Logistic, LogisticConfig};
-use super::metrics::{
-    BindingMetrics, Curve, POCKET_CLASSES, PocketMetrics, binding_metrics, exact_register_accuracy,
-    pocket_metrics, pr_curve, roc_curve,
-};
+use super::metrics::{Confusion, Curve, POCKET_CLASSES, pr_auc, pr_curve, roc_curve};
 use super::model::BiLstmTagger;
-use super::patterns::best_register_in_peptide;
-use super::predict::{argmax, run_model};
+use super::predict::run_model;
+use super::register::{Register, RegisterBounds, decode};
 use super::trainer::EpochReport;
 
-pub const BILSTM: &str = "bilstm";
+pub const MODEL: &str = "model";
 pub const LOGISTIC: &str = "logistic";
-pub const PATTERN_RULE: &str = "pattern_rule";
+pub const CONSENSUS: &str = "consensus";
+pub const ELM: &str = "elm";
+
+/// Residues a method names per peptide for recall@k of mutation positions: one per pocket.
+pub const MUTATION_K: usize = 5;
+
+/// One method's answer for one peptide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodOutput {
+    /// Per-residue binding score in [0, 1].
+    pub binding: Vec<f32>,
+    pub register: Option<Register>,
+}
+
+impl MethodOutput {
+    /// A rule's output: its register residues score 1, the rest 0.
+    pub fn from_rule(len: usize, register: Option<Register>) -> Self {
+        let classes = register.as_ref().map(|r| r.classes(len));
+        let binding = (0..len)
+            .map(|i| {
+                classes
+                    .as_ref()
+                    .map_or(0.0, |c| f32::from(u8::from(c[i] > 0)))
+            })
+            .collect();
+        Self { binding, register }
+    }
+
+    /// Pocket class per residue from the register (0 = none).
+    pub fn classes(&self, len: usize) -> Vec<usize> {
+        self.register
+            .as_ref()
+            .map_or_else(|| vec![0; len], |r| r.classes(len))
+    }
+
+    /// The residues a method names for recall@k: the top `k` by score when the scores are graded,
+    /// only the register when they are 0/1.
+    fn top(&self, k: usize, graded: bool) -> Vec<usize> {
+        if !graded {
+            return (0..self.binding.len())
+                .filter(|i| self.binding[*i] > 0.5)
+                .collect();
+        }
+        let mut order: Vec<usize> = (0..self.binding.len()).collect();
+        order.sort_by(|a, b| self.binding[*b].total_cmp(&self.binding[*a]));
+        order.truncate(k);
+        order
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ratio {
+    pub hits: usize,
+    pub total: usize,
+}
+
+impl Ratio {
+    pub fn value(&self) -> Option<f64> {
+        (self.total > 0).then(|| self.hits as f64 / self.total as f64)
+    }
+
+    fn add(&mut self, hit: bool) {
+        self.total += 1;
+        self.hits += usize::from(hit);
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodMetrics {
     pub method: String,
-    pub peptides: usize,
-    pub binding: BindingMetrics,
-    pub pocket: PocketMetrics,
-    pub exact_register: Option<f64>,
+    pub exact_register: Ratio,
+    pub pocket_accuracy: Ratio,
+    pub binding: Confusion,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub mcc: f64,
+    pub pr_auc: Option<f64>,
+    pub mutation_recall: Ratio,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupReport {
-    pub split: Split,
-    /// `None`: both sources together.
-    pub source: Option<LabelSource>,
+    pub group: String,
+    pub peptides: usize,
     pub methods: Vec<MethodMetrics>,
 }
 
 impl GroupReport {
-    pub fn name(&self) -> String {
-        format!(
-            "{}/{}",
-            self.split.as_str(),
-            self.source.map_or("all", LabelSource::as_str)
-        )
-    }
-
     pub fn method(&self, name: &str) -> Option<&MethodMetrics> {
         self.methods.iter().find(|m| m.method == name)
     }
@@ -81,130 +153,275 @@ impl LossCurves {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvaluationReport {
+    /// How the rows were held out, e.g. "test split" or "5-fold protein-grouped cross-validation".
+    pub protocol: String,
     pub groups: Vec<GroupReport>,
     pub curves: Vec<CurveSet>,
     pub loss: LossCurves,
-    /// Plain statements of whether the BiLSTM beats each baseline, per group.
+    /// Plain statements of whether the model beats the consensus rule, per group and metric.
     pub verdicts: Vec<String>,
     pub notes: Vec<String>,
 }
 
-/// Per-residue scores of one method for a list of peptides.
-struct Scored {
-    binding: Vec<Vec<f32>>,
-    pocket: Vec<Vec<usize>>,
+/// The rows of each reported group: by source, AlphaFold rows also by pLDDT band.
+fn group_members(examples: &[&Example]) -> Vec<(String, Vec<usize>)> {
+    let pick = |f: &dyn Fn(&Example) -> bool| -> Vec<usize> {
+        (0..examples.len()).filter(|&i| f(examples[i])).collect()
+    };
+    let af = |lo: f32, hi: f32| {
+        move |e: &Example| {
+            e.source == LabelSource::Alphafold && e.plddt.is_some_and(|p| p >= lo && p < hi)
+        }
+    };
+    let mut out = vec![
+        (
+            "crystal".to_string(),
+            pick(&|e| e.source == LabelSource::Crystal),
+        ),
+        (
+            "alphafold pLDDT ≥ 70".into(),
+            pick(&af(70.0, f32::INFINITY)),
+        ),
+        (
+            "alphafold pLDDT ≥ 50".into(),
+            pick(&af(50.0, f32::INFINITY)),
+        ),
+        (
+            "alphafold pLDDT < 50".into(),
+            pick(&af(f32::NEG_INFINITY, 50.0)),
+        ),
+        (
+            "mutation".into(),
+            pick(&|e| e.source == LabelSource::Mutation),
+        ),
+        (
+            "pattern".into(),
+            pick(&|e| e.source == LabelSource::Pattern),
+        ),
+    ];
+    out.retain(|(_, m)| !m.is_empty());
+    out
 }
 
-fn pattern_rule(examples: &[&Example]) -> Scored {
-    let mut binding = Vec::new();
-    let mut pocket = Vec::new();
-    for e in examples {
-        let n = e.len();
-        let pockets = best_register_in_peptide(&e.sequence).map_or(vec![None; n], |m| m.pockets(n));
-        binding.push(
-            pockets
-                .iter()
-                .map(|p| f32::from(u8::from(p.is_some())))
-                .collect(),
-        );
-        pocket.push(
-            pockets
-                .iter()
-                .map(|p| p.map_or(0, |k| k as usize + 1))
-                .collect(),
-        );
+/// Labelled pocket positions of a row (`None` per pocket the labels leave empty).
+fn labelled_register(e: &Example) -> [Option<usize>; 5] {
+    let mut out = [None; 5];
+    for (i, p) in e.pocket.iter().enumerate() {
+        if let Some(k) = p
+            && (*k as usize) < 5
+        {
+            out[*k as usize] = Some(i);
+        }
     }
-    Scored { binding, pocket }
+    out
 }
 
-struct LogisticBaseline {
+fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) -> MethodMetrics {
+    let mut exact = Ratio::default();
+    let mut pocket = Ratio::default();
+    let mut mutation = Ratio::default();
+    let (mut predicted, mut truth, mut scores) = (Vec::new(), Vec::new(), Vec::new());
+    for (e, out) in rows {
+        let n = e.len();
+        let classes = out.classes(n);
+        let labelled = labelled_register(e);
+        if labelled.iter().flatten().count() >= 2 && e.source != LabelSource::Mutation {
+            let right = labelled.iter().enumerate().all(|(k, p)| {
+                p.is_none_or(|i| {
+                    out.register
+                        .as_ref()
+                        .is_some_and(|r| r.positions[k] == Some(i))
+                })
+            });
+            exact.add(right);
+        }
+        for (k, p) in labelled.iter().enumerate() {
+            if let Some(i) = p {
+                pocket.add(classes[*i] == k + 1);
+            }
+        }
+        for i in 0..n {
+            // Mutation rows know only their positives; other rows know every residue.
+            let known = e.source != LabelSource::Mutation || e.binding_weight[i] > 0.0;
+            if known {
+                predicted.push(classes[i] > 0);
+                truth.push(e.binding[i]);
+                scores.push(out.binding.get(i).copied().unwrap_or(0.0));
+            }
+        }
+        if !e.mutations.is_empty() {
+            let named = out.top(MUTATION_K, graded);
+            for m in &e.mutations {
+                mutation.add(named.contains(m));
+            }
+        }
+    }
+    let c = Confusion::from_predictions(&predicted, &truth);
+    MethodMetrics {
+        method: name.to_string(),
+        exact_register: exact,
+        pocket_accuracy: pocket,
+        binding: c,
+        precision: c.precision(),
+        recall: c.recall(),
+        f1: c.f1(),
+        mcc: c.mcc(),
+        pr_auc: pr_auc(&scores, &truth),
+        mutation_recall: mutation,
+    }
+}
+
+/// Every method's output for the same examples, in the same order.
+pub struct MethodOutputs<'a> {
+    pub examples: Vec<&'a Example>,
+    /// (method name, graded scores?, one output per example).
+    pub methods: Vec<(&'static str, bool, Vec<MethodOutput>)>,
+}
+
+/// The table: every group, every method.
+pub fn score_groups(outputs: &MethodOutputs) -> (Vec<GroupReport>, Vec<CurveSet>) {
+    let mut groups = Vec::new();
+    let mut curves = Vec::new();
+    for (group, members) in group_members(&outputs.examples) {
+        let mut report = GroupReport {
+            group: group.clone(),
+            peptides: members.len(),
+            methods: Vec::new(),
+        };
+        for (name, graded, outs) in &outputs.methods {
+            let rows: Vec<(&Example, &MethodOutput)> = members
+                .iter()
+                .map(|&i| (outputs.examples[i], &outs[i]))
+                .collect();
+            report.methods.push(method_metrics(name, &rows, *graded));
+            if *graded {
+                let (scores, truth): (Vec<f32>, Vec<bool>) = rows
+                    .iter()
+                    .flat_map(|(e, o)| {
+                        (0..e.len())
+                            .filter(|i| {
+                                e.source != LabelSource::Mutation || e.binding_weight[*i] > 0.0
+                            })
+                            .map(|i| (o.binding[i], e.binding[i]))
+                            .collect::<Vec<_>>()
+                    })
+                    .unzip();
+                curves.push(CurveSet {
+                    group: group.clone(),
+                    method: name.to_string(),
+                    roc: roc_curve(&scores, &truth),
+                    pr: pr_curve(&scores, &truth),
+                });
+            }
+        }
+        groups.push(report);
+    }
+    (groups, curves)
+}
+
+/// The consensus rule and the ELM regex on every example.
+pub fn rule_outputs(examples: &[&Example]) -> Vec<(&'static str, bool, Vec<MethodOutput>)> {
+    let run = |rule: fn(&str) -> Option<Register>| -> Vec<MethodOutput> {
+        examples
+            .iter()
+            .map(|e| MethodOutput::from_rule(e.len(), rule(&e.sequence)))
+            .collect()
+    };
+    vec![
+        (CONSENSUS, false, run(consensus_register)),
+        (ELM, false, run(elm_register)),
+    ]
+}
+
+/// The tagger's binding head and decoded register on every example.
+pub fn model_outputs(
+    model: &BiLstmTagger,
+    examples: &[&Example],
+    dim: usize,
+    bounds: &RegisterBounds,
+    device: &Device,
+) -> Result<Vec<MethodOutput>, TrainError> {
+    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
+    let samples: Vec<Sample> = examples
+        .iter()
+        .zip(&pockets)
+        .map(|(e, p)| e.sample(p))
+        .collect();
+    let outputs = run_model(model, &samples, dim, 32, device)?;
+    Ok(outputs
+        .into_iter()
+        .map(|o| MethodOutput {
+            register: decode(&o.pocket, bounds).best,
+            binding: o.binding,
+        })
+        .collect())
+}
+
+/// Per-residue logistic regressions on the same features, fitted on the residues whose labels
+/// are known; their pocket probabilities go through the same decoder as the model's.
+pub struct LogisticBaseline {
     binding: Logistic,
     pocket: Logistic,
 }
 
 impl LogisticBaseline {
-    fn fit(train: &[&Example], weights: &ClassWeights, config: &LogisticConfig) -> Option<Self> {
-        let rows: Vec<&[f32]> = train
-            .iter()
-            .flat_map(|e| e.features.iter().map(|r| r.as_slice()))
-            .collect();
-        if rows.is_empty() {
+    pub fn fit(train: &[&Example], weights: &ClassWeights) -> Option<Self> {
+        let config = LogisticConfig::default();
+        let rows =
+            |known: &dyn Fn(&Example, usize) -> bool| -> (Vec<&[f32]>, Vec<usize>, Vec<usize>) {
+                let mut x = Vec::new();
+                let mut yb = Vec::new();
+                let mut yp = Vec::new();
+                for e in train {
+                    let classes = e.pocket_classes();
+                    for i in 0..e.len() {
+                        if known(e, i) {
+                            x.push(e.features[i].as_slice());
+                            yb.push(usize::from(e.binding[i]));
+                            yp.push(classes[i]);
+                        }
+                    }
+                }
+                (x, yb, yp)
+            };
+        let (xb, yb, _) = rows(&|e, i| e.binding_weight[i] > 0.0);
+        let (xp, _, yp) = rows(&|e, i| e.pocket_weight[i] > 0.0);
+        if xb.is_empty() || xp.is_empty() {
             return None;
         }
-        let yb: Vec<usize> = train
-            .iter()
-            .flat_map(|e| e.binding.iter().map(|b| usize::from(*b)))
-            .collect();
-        let yp: Vec<usize> = train.iter().flat_map(|e| e.pocket_classes()).collect();
         Some(Self {
-            binding: Logistic::fit(&rows, &yb, 2, &[1.0, weights.binding_positive], config),
-            pocket: Logistic::fit(&rows, &yp, POCKET_CLASSES, &weights.pocket, config),
+            binding: Logistic::fit(&xb, &yb, 2, &[1.0, weights.binding_positive], &config),
+            pocket: Logistic::fit(&xp, &yp, POCKET_CLASSES, &weights.pocket, &config),
         })
     }
 
-    fn score(&self, examples: &[&Example]) -> Scored {
-        Scored {
-            binding: examples
-                .iter()
-                .map(|e| {
-                    e.features
+    pub fn outputs(&self, examples: &[&Example], bounds: &RegisterBounds) -> Vec<MethodOutput> {
+        examples
+            .iter()
+            .map(|e| {
+                let pocket: Vec<[f32; POCKET_CLASSES]> = e
+                    .features
+                    .iter()
+                    .map(|r| {
+                        let p = self.pocket.probabilities(r);
+                        std::array::from_fn(|k| p.get(k).copied().unwrap_or(0.0))
+                    })
+                    .collect();
+                MethodOutput {
+                    binding: e
+                        .features
                         .iter()
                         .map(|r| self.binding.probabilities(r)[1])
-                        .collect()
-                })
-                .collect(),
-            pocket: examples
-                .iter()
-                .map(|e| {
-                    e.features
-                        .iter()
-                        .map(|r| argmax(&self.pocket.probabilities(r)))
-                        .collect()
-                })
-                .collect(),
-        }
+                        .collect(),
+                    register: decode(&pocket, bounds).best,
+                }
+            })
+            .collect()
     }
 }
 
-fn samples<'a>(examples: &[&'a Example], pockets: &'a [Vec<usize>]) -> Vec<Sample<'a>> {
-    examples
-        .iter()
-        .zip(pockets)
-        .map(|(e, p)| e.sample(p))
-        .collect()
-}
-
-fn method_metrics(name: &str, examples: &[&Example], scored: &Scored) -> MethodMetrics {
-    let scores: Vec<f32> = scored.binding.iter().flatten().copied().collect();
-    let truth: Vec<bool> = examples.iter().flat_map(|e| e.binding.clone()).collect();
-    let true_pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
-    let pred_flat: Vec<usize> = scored.pocket.iter().flatten().copied().collect();
-    let true_flat: Vec<usize> = true_pockets.iter().flatten().copied().collect();
-    MethodMetrics {
-        method: name.to_string(),
-        peptides: examples.len(),
-        binding: binding_metrics(&scores, &truth, 0.5),
-        pocket: pocket_metrics(&pred_flat, &true_flat),
-        exact_register: exact_register_accuracy(&scored.pocket, &true_pockets),
-    }
-}
-
-fn bilstm_scores(
-    model: &BiLstmTagger,
-    examples: &[&Example],
-    dim: usize,
-    device: &Device,
-) -> Result<Scored, TrainError> {
-    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
-    let outputs = run_model(model, &samples(examples, &pockets), dim, 32, device)?;
-    Ok(Scored {
-        pocket: outputs.iter().map(|o| o.pocket_argmax()).collect(),
-        binding: outputs.into_iter().map(|o| o.binding).collect(),
-    })
-}
-
-/// Evaluates `model` on the validation and test splits of `dataset`, with both baselines fitted on
-/// the training split.
+/// Evaluates a trained model on the test split of `dataset` beside the baselines (logistic fitted
+/// on the training split).
 pub fn evaluate(
     dataset: &Dataset,
     model: &BiLstmTagger,
@@ -213,112 +430,107 @@ pub fn evaluate(
     device: &Device,
 ) -> Result<EvaluationReport, TrainError> {
     let device = device.clone().without_autodiff();
+    let bounds = RegisterBounds::default();
+    let test = dataset.split(Split::Test);
     let train = dataset.split(Split::Train);
-    let logistic = LogisticBaseline::fit(&train, class_weights, &LogisticConfig::default());
-    let mut groups = Vec::new();
-    let mut curves = Vec::new();
+    let mut methods = vec![(
+        MODEL,
+        true,
+        model_outputs(model, &test, dataset.dim(), &bounds, &device)?,
+    )];
     let mut notes = Vec::new();
-    for split in [Split::Validation, Split::Test] {
-        for source in [
-            None,
-            Some(LabelSource::Structure),
-            Some(LabelSource::Pattern),
-        ] {
-            let examples: Vec<&Example> = dataset
-                .examples
-                .iter()
-                .filter(|e| e.split == split && source.is_none_or(|s| e.source == s))
-                .collect();
-            if examples.is_empty() {
-                continue;
-            }
-            let mut group = GroupReport {
-                split,
-                source,
-                methods: Vec::new(),
-            };
-            let name = group.name();
-            let truth: Vec<bool> = examples.iter().flat_map(|e| e.binding.clone()).collect();
-            let bilstm = bilstm_scores(model, &examples, dataset.dim(), &device)?;
-            let mut scored = vec![(BILSTM, bilstm)];
-            if let Some(l) = &logistic {
-                scored.push((LOGISTIC, l.score(&examples)));
-            }
-            scored.push((PATTERN_RULE, pattern_rule(&examples)));
-            for (method, s) in &scored {
-                group.methods.push(method_metrics(method, &examples, s));
-                if *method != PATTERN_RULE {
-                    let flat: Vec<f32> = s.binding.iter().flatten().copied().collect();
-                    curves.push(CurveSet {
-                        group: name.clone(),
-                        method: method.to_string(),
-                        roc: roc_curve(&flat, &truth),
-                        pr: pr_curve(&flat, &truth),
-                    });
-                }
-            }
-            groups.push(group);
-        }
+    match LogisticBaseline::fit(&train, class_weights) {
+        Some(l) => methods.push((LOGISTIC, true, l.outputs(&test, &bounds))),
+        None => notes.push("no training split: the logistic baseline was not fitted".to_string()),
     }
-    if logistic.is_none() {
-        notes.push("no training split: the logistic baseline was not fitted".into());
-    }
+    methods.extend(rule_outputs(&test));
+    let outputs = MethodOutputs {
+        examples: test,
+        methods,
+    };
+    Ok(report(
+        "test split (groups held out when the data set was built)".into(),
+        &outputs,
+        LossCurves::from_history(history),
+        notes,
+    ))
+}
+
+/// Assembles the report of a set of outputs: table, curves, verdicts, standing notes.
+pub fn report(
+    protocol: String,
+    outputs: &MethodOutputs,
+    loss: LossCurves,
+    mut notes: Vec<String>,
+) -> EvaluationReport {
+    let (groups, curves) = score_groups(outputs);
+    notes.push(format!(
+        "exact register: rows whose labels fill ≥ 2 pockets, right when every labelled pocket holds \
+         the labelled residue; binding: in the register or not; recall@{MUTATION_K}: mutation \
+         positions among the model's/logistic's top {MUTATION_K} residues or the rule's register"
+    ));
     notes.push(
-        "On pattern-labelled rows the pattern rule reproduces the labels by construction, so its \
-         scores there are an upper bound, not a competitor; compare on structure rows."
+        "AlphaFold labels below pLDDT 50 are weak (weight 0 in training by default): read that band \
+         as agreement with AlphaFold, not as truth."
             .into(),
     );
-    notes.push(
-        "Pattern-rule binding scores are 0/1, so its ROC/PR AUC are those of a single threshold."
-            .into(),
-    );
-    let verdicts = verdicts(&groups);
-    Ok(EvaluationReport {
+    EvaluationReport {
+        protocol,
+        verdicts: verdicts(&groups),
         groups,
         curves,
-        loss: LossCurves::from_history(history),
-        verdicts,
+        loss,
         notes,
+    }
+}
+
+fn compare(model: Option<f64>, rule: Option<f64>) -> Option<&'static str> {
+    let (m, r) = (model?, rule?);
+    Some(if m > r + 1e-12 {
+        "beats"
+    } else if (m - r).abs() <= 1e-12 {
+        "ties"
+    } else {
+        "LOSES to"
     })
 }
 
 fn verdicts(groups: &[GroupReport]) -> Vec<String> {
     let mut out = Vec::new();
     for g in groups {
-        let Some(b) = g.method(BILSTM) else { continue };
-        for base in [LOGISTIC, PATTERN_RULE] {
-            let Some(o) = g.method(base) else { continue };
-            let beats_f1 = b.binding.f1 > o.binding.f1;
-            let beats_mcc = b.binding.mcc > o.binding.mcc;
-            let register = match (b.exact_register, o.exact_register) {
-                (Some(x), Some(y)) => format!(
-                    "; exact register {:.2} vs {:.2} ({})",
-                    x,
-                    y,
-                    if x > y {
-                        "better"
-                    } else if x == y {
-                        "equal"
-                    } else {
-                        "worse"
-                    }
-                ),
-                _ => String::new(),
-            };
-            let verdict = match (beats_f1, beats_mcc) {
-                (true, true) => "YES, the BiLSTM beats",
-                (false, false) => "NO, the BiLSTM does not beat",
-                _ => "MIXED: the BiLSTM only partly beats",
-            };
-            out.push(format!(
-                "{} ({} peptides): {verdict} {base} on binding (F1 {:.3} vs {:.3}, MCC {:.3} vs {:.3}){register}",
-                g.name(),
-                b.peptides,
-                b.binding.f1,
-                o.binding.f1,
-                b.binding.mcc,
-                o.binding.mcc,
-            ));
+        let (Some(m), Some(r)) = (g.method(MODEL), g.method(CONSENSUS)) else {
+            continue;
+        };
+        let metrics = [
+            (
+                "exact register",
+                m.exact_register.value(),
+                r.exact_register.value(),
+                m.exact_register,
+                r.exact_register,
+            ),
+            (
+                "pocket accuracy",
+                m.pocket_accuracy.value(),
+                r.pocket_accuracy.value(),
+                m.pocket_accuracy,
+                r.pocket_accuracy,
+            ),
+            (
+                "mutation recall@5",
+                m.mutation_recall.value(),
+                r.mutation_recall.value(),
+                m.mutation_recall,
+                r.mutation_recall,
+            ),
+        ];
+        for (name, mv, rv, mr, rr) in metrics {
+            if let Some(word) = compare(mv, rv) {
+                out.push(format!(
+                    "{} ({} peptides): the model {word} the consensus rule on {name} ({}/{} vs {}/{})",
+                    g.group, g.peptides, mr.hits, mr.total, rr.hits, rr.total
+                ));
+            }
         }
     }
     out
@@ -328,39 +540,42 @@ fn fmt_opt(v: Option<f64>) -> String {
     v.map_or("–".to_string(), |x| format!("{x:.3}"))
 }
 
-/// Human-readable summary of a report.
+fn fmt_ratio(r: &Ratio) -> String {
+    match r.value() {
+        Some(v) => format!("{}/{} {:.2}", r.hits, r.total, v),
+        None => "–".into(),
+    }
+}
+
+/// Human-readable table of a report.
 pub fn summary_text(report: &EvaluationReport) -> String {
-    let mut s = String::new();
+    let mut s = format!("Protocol: {}\n\n", report.protocol);
     for g in &report.groups {
-        s.push_str(&format!("== {} ==\n", g.name()));
+        s.push_str(&format!("== {} ({} peptides) ==\n", g.group, g.peptides));
         s.push_str(&format!(
-            "{:<13} {:>4} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>7} {:>9} {:>8}\n",
+            "{:<10} {:>14} {:>14} {:>6} {:>6} {:>6} {:>6} {:>7} {:>14}\n",
             "method",
-            "pep",
+            "exact register",
+            "pocket acc",
             "prec",
             "recall",
             "F1",
             "MCC",
-            "ROC",
             "PR-AUC",
-            "pocket",
-            "pocket Φ",
-            "register"
+            "mut. recall@5"
         ));
         for m in &g.methods {
             s.push_str(&format!(
-                "{:<13} {:>4} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>6} {:>7} {:>7.3} {:>9} {:>8}\n",
+                "{:<10} {:>14} {:>14} {:>6.3} {:>6.3} {:>6.3} {:>6.3} {:>7} {:>14}\n",
                 m.method,
-                m.peptides,
-                m.binding.precision,
-                m.binding.recall,
-                m.binding.f1,
-                m.binding.mcc,
-                fmt_opt(m.binding.roc_auc),
-                fmt_opt(m.binding.pr_auc),
-                m.pocket.accuracy,
-                fmt_opt(m.pocket.pocket_residue_accuracy),
-                fmt_opt(m.exact_register),
+                fmt_ratio(&m.exact_register),
+                fmt_ratio(&m.pocket_accuracy),
+                m.precision,
+                m.recall,
+                m.f1,
+                m.mcc,
+                fmt_opt(m.pr_auc),
+                fmt_ratio(&m.mutation_recall),
             ));
         }
         s.push('\n');
@@ -385,6 +600,7 @@ pub fn write_report(report: &EvaluationReport, dir: &Path) -> Result<(), TrainEr
     };
     std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
     let metrics = serde_json::json!({
+        "protocol": report.protocol,
         "groups": report.groups,
         "verdicts": report.verdicts,
         "notes": report.notes,

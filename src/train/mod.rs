@@ -5,9 +5,12 @@
 //! (`Vec<Vec<f32>>` per peptide), so they are tested on synthetic data; the data set builder takes
 //! structure labels, NES candidates and an embedder through small types and a trait.
 
+pub mod baselines;
 pub mod batch;
 pub mod bench;
+pub mod channels;
 pub mod checkpoint;
+pub mod cv;
 pub mod dataset;
 pub mod esm;
 pub mod evaluate;
@@ -17,6 +20,8 @@ pub mod metrics;
 pub mod model;
 pub mod patterns;
 pub mod predict;
+pub mod register;
+pub mod register_loss;
 pub mod sources;
 pub mod trainer;
 

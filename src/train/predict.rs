@@ -129,6 +129,16 @@ impl Predictor {
         sequence: &str,
         features: &[Vec<f32>],
     ) -> Result<Vec<ResiduePrediction>, TrainError> {
+        let out = self.outputs(sequence, features)?;
+        Ok(residue_predictions(sequence, &out))
+    }
+
+    /// The raw per-residue outputs for one peptide.
+    pub fn outputs(
+        &self,
+        sequence: &str,
+        features: &[Vec<f32>],
+    ) -> Result<PeptideOutput, TrainError> {
         let residues: Vec<char> = sequence.chars().collect();
         if residues.len() != features.len() {
             return Err(TrainError::Config(format!(
@@ -144,23 +154,29 @@ impl Predictor {
             features,
             binding: &binding,
             pocket: &pocket,
+            binding_weight: &[],
+            pocket_weight: &[],
         };
         let dim = self.checkpoint.info.model.d_input;
         let out = run_model(&self.checkpoint.model, &[sample], dim, 1, &self.device)?;
-        let out = out
-            .into_iter()
+        out.into_iter()
             .next()
-            .ok_or_else(|| TrainError::Tensor("model returned no output".into()))?;
-        Ok(residues
-            .iter()
-            .enumerate()
-            .map(|(i, &residue)| ResiduePrediction {
-                position: i + 1,
-                residue,
-                binding_probability: out.binding[i],
-                pocket: pocket_class_name(argmax(&out.pocket[i])).to_string(),
-                pocket_probabilities: out.pocket[i],
-            })
-            .collect())
+            .ok_or_else(|| TrainError::Tensor("model returned no output".into()))
     }
+}
+
+/// One [`ResiduePrediction`] per residue of `sequence` from a peptide's outputs.
+pub fn residue_predictions(sequence: &str, out: &PeptideOutput) -> Vec<ResiduePrediction> {
+    sequence
+        .chars()
+        .zip(out.binding.iter().zip(&out.pocket))
+        .enumerate()
+        .map(|(i, (residue, (&binding, pocket)))| ResiduePrediction {
+            position: i + 1,
+            residue,
+            binding_probability: binding,
+            pocket: pocket_class_name(argmax(pocket)).to_string(),
+            pocket_probabilities: *pocket,
+        })
+        .collect()
 }

@@ -88,6 +88,9 @@ pub struct TrainConfig {
     pub max_class_weight: f32,
     /// Use class weights at all (off for the overfit test, which wants the plain loss).
     pub class_weights: bool,
+    /// Factor of the register-aware loss term (0 = per-residue losses only).
+    #[serde(default)]
+    pub register_loss: f32,
 }
 
 impl Default for TrainConfig {
@@ -103,6 +106,7 @@ impl Default for TrainConfig {
             seed: 7,
             max_class_weight: 20.0,
             class_weights: true,
+            register_loss: 1.0,
         }
     }
 }
@@ -160,6 +164,27 @@ impl<'a> TrainData<'a> {
     }
 }
 
+impl<'a> TrainData<'a> {
+    /// Chosen examples (indices into `dataset.examples`) as training and validation samples.
+    pub fn select(
+        dataset: &'a Dataset,
+        pockets: &'a [Vec<usize>],
+        train: &[usize],
+        validation: &[usize],
+    ) -> Self {
+        let pick = |idx: &[usize]| -> Vec<Sample<'a>> {
+            idx.iter()
+                .map(|&i| dataset.examples[i].sample(&pockets[i]))
+                .collect()
+        };
+        Self {
+            dim: dataset.dim(),
+            train: pick(train),
+            validation: pick(validation),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochReport {
     pub epoch: usize,
@@ -207,13 +232,17 @@ fn mean_loss(
     samples: &[Sample],
     dim: usize,
     weights: &ClassWeights,
-    batch_size: usize,
+    config: &TrainConfig,
     device: &Device,
 ) -> Result<f32, TrainError> {
     let mut total = 0f64;
     let mut count = 0usize;
-    for chunk in samples.chunks(batch_size) {
-        let batch = make_batch(chunk, dim, weights, device)?;
+    for chunk in samples.chunks(config.batch_size) {
+        let batch = make_batch(chunk, dim, weights, device)?.with_register(
+            chunk,
+            config.register_loss,
+            device,
+        );
         let out = model.forward(batch.x.clone(), &batch.lengths);
         total += scalar(loss(out.binding, out.pocket, &batch))? as f64 * chunk.len() as f64;
         count += chunk.len();
@@ -273,7 +302,11 @@ pub fn train(
                 break 'epochs;
             }
             let samples: Vec<Sample> = chunk.iter().map(|&i| data.train[i]).collect();
-            let batch = make_batch(&samples, data.dim, &class_weights, &ad)?;
+            let batch = make_batch(&samples, data.dim, &class_weights, &ad)?.with_register(
+                &samples,
+                config.register_loss,
+                &ad,
+            );
             let out = model.forward(batch.x.clone(), &batch.lengths);
             let l = loss(out.binding, out.pocket, &batch);
             loss_sum += scalar(l.clone())? as f64 * chunk.len() as f64;
@@ -300,7 +333,7 @@ pub fn train(
                 &data.validation,
                 data.dim,
                 &class_weights,
-                config.batch_size,
+                config,
                 &plain,
             )?);
             let outputs = run_model(

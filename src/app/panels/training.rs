@@ -294,6 +294,10 @@ fn evaluation_ui(ui: &mut egui::Ui, e: &crate::app::training::Evaluation) {
             plot.line(Line::new("PR", PlotPoints::from(pr)));
         });
     });
+    if !e.table.is_empty() {
+        ui.label("Model (decoded register) vs the consensus rule and the ELM regex:");
+        ui.label(egui::RichText::new(&e.table).monospace().small());
+    }
     ui.label(format!(
         "Pocket confusion (rows: label, columns: prediction) · accuracy {:.3}",
         e.pocket.accuracy
