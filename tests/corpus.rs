@@ -325,7 +325,7 @@ fn the_own_reader_agrees_with_pdbtbx_on_every_good_file() {
 #[test]
 fn a_folder_with_the_broken_files_loads_all_the_others() {
     let Some(dir) = corpus() else { return };
-    let load = load_folder(&[dir.clone()]);
+    let load = load_folder(std::slice::from_ref(&dir));
     assert_eq!(load.failures.len(), BROKEN.len(), "{:?}", load.failures);
     assert_eq!(load.loaded.len(), corpus_files(&dir).len() - BROKEN.len());
     for f in &load.failures {
