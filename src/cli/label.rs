@@ -55,7 +55,13 @@ pub fn run(args: &LabelArgs) -> anyhow::Result<()> {
     let files = expand_paths(&args.paths, &mut failures);
     let mut results = Vec::new();
     for path in files {
-        match load_structure(&path).and_then(|s| Complex::build(s, &overrides, &pockets)) {
+        let loaded = load_structure(&path).inspect(|s| {
+            // Once per file: what the reader tolerated or ignored (e.g. its own reader took over).
+            for w in &s.warnings {
+                eprintln!("note: {}: {w}", path.display());
+            }
+        });
+        match loaded.and_then(|s| Complex::build(s, &overrides, &pockets)) {
             Ok(complex) => {
                 let labels = label_complex(&complex, &settings);
                 eprintln!(

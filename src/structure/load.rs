@@ -1,11 +1,13 @@
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use glam::Vec3;
 use pdbtbx::{Format, ReadOptions, StrictnessLevel};
 
 use super::error::StructureError;
+use super::fallback_reader::{self, FallbackError, FallbackRead};
+use super::formats::{self, Decoded, Refusal};
 use super::model::{Atom, Chain, Residue, Structure};
+use super::quiet_panic;
 use super::residue_codes::one_letter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,23 +96,128 @@ pub fn expand_paths(paths: &[PathBuf], failures: &mut Vec<LoadFailure>) -> Vec<P
 /// Reads a PDB or mmCIF file (optionally gzipped). The format is taken from the content, so
 /// `.ent`, missing or wrong extensions work too.
 pub fn load_structure(path: &Path) -> Result<Structure, StructureError> {
-    let bytes = std::fs::read(path).map_err(|source| StructureError::Io {
+    let bytes = std::fs::read(path).map_err(|error| StructureError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     load_structure_bytes(path, &bytes)
 }
 
 /// Parses file content that was read elsewhere (a drop, a dialog); `path` names it in errors.
+///
+/// pdbtbx reads what it can; when it rejects the file or panics on it (quietly: nothing is
+/// printed), nesbind's own coordinate reader takes over and the structure carries one warning
+/// saying so. Only a file without usable atoms, or a damaged one (cut off, ragged rows, NaN
+/// coordinates), is an error.
 pub fn load_structure_bytes(path: &Path, bytes: &[u8]) -> Result<Structure, StructureError> {
-    let parse_err = |message: String| StructureError::Parse {
-        path: path.to_path_buf(),
-        message,
+    let Decoded { text, notes } = formats::decode(bytes).map_err(|r| refusal(path, r))?;
+    let format = formats::sniff(&text, path).map_err(|r| refusal(path, r))?;
+    let mut warnings = notes;
+    let chains = match read_with_pdbtbx(&text, format) {
+        Ok((chains, pdbtbx_warnings)) if usable(&chains) => {
+            for w in pdbtbx_warnings {
+                push_once(&mut warnings, w);
+            }
+            chains
+        }
+        outcome => {
+            let why = outcome.err().unwrap_or_else(|| {
+                "pdbtbx read no usable atoms (or coordinates that are not numbers)".into()
+            });
+            let read = own_reader(path, &text, format)?;
+            let mut warning = format!("{why}; coordinates read by nesbind's own reader");
+            if !read.notes.is_empty() {
+                warning.push_str(&format!(" ({})", read.notes.join("; ")));
+            }
+            warnings.push(warning);
+            read.chains
+        }
     };
-    let text = decode_text(bytes).map_err(parse_err)?;
-    let format = detect_format(&text).ok_or_else(|| {
-        parse_err("neither PDB (no ATOM/HETATM records) nor mmCIF (no _atom_site loop)".into())
-    })?;
+    finish(path, &text, chains, warnings)
+}
+
+/// Reads `bytes` with nesbind's own coordinate reader only, never pdbtbx. [`load_structure_bytes`]
+/// is what to use; this exists to compare the two readers on real files.
+#[doc(hidden)]
+pub fn load_structure_bytes_own_reader(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<Structure, StructureError> {
+    let Decoded { text, notes } = formats::decode(bytes).map_err(|r| refusal(path, r))?;
+    let format = formats::sniff(&text, path).map_err(|r| refusal(path, r))?;
+    let read = own_reader(path, &text, format)?;
+    finish(
+        path,
+        &text,
+        read.chains,
+        notes.into_iter().chain(read.notes).collect(),
+    )
+}
+
+fn refusal(path: &Path, refusal: Refusal) -> StructureError {
+    match refusal {
+        Refusal::Unsupported { format, advice } => StructureError::Unsupported {
+            path: path.to_path_buf(),
+            format,
+            advice,
+        },
+        Refusal::Damaged(message) => StructureError::Parse {
+            path: path.to_path_buf(),
+            message,
+        },
+    }
+}
+
+fn own_reader(
+    path: &Path,
+    text: &str,
+    format: StructureFormat,
+) -> Result<FallbackRead, StructureError> {
+    match format {
+        StructureFormat::Pdb => fallback_reader::read_pdb(text),
+        StructureFormat::Mmcif => fallback_reader::read_mmcif(text),
+    }
+    .map_err(|e| match e {
+        FallbackError::NoAtoms => StructureError::NoAtoms {
+            path: path.to_path_buf(),
+        },
+        FallbackError::Malformed(message) => StructureError::Parse {
+            path: path.to_path_buf(),
+            message,
+        },
+    })
+}
+
+/// The structure from either reader: no atoms is an error; lowercase names are upper-cased.
+fn finish(
+    path: &Path,
+    text: &str,
+    mut chains: Vec<Chain>,
+    mut warnings: Vec<String>,
+) -> Result<Structure, StructureError> {
+    if chains.iter().all(|c| c.residues.is_empty()) {
+        return Err(StructureError::NoAtoms {
+            path: path.to_path_buf(),
+        });
+    }
+    if let Some(note) = uppercase_lowercase_names(&mut chains) {
+        warnings.push(note);
+    }
+    Ok(Structure {
+        name: file_stem(path),
+        path: path.to_path_buf(),
+        chains,
+        is_predicted: looks_predicted(text),
+        warnings,
+    })
+}
+
+/// pdbtbx's reading of the text: chains plus its warnings, or why it could not (its errors, or
+/// the message of a panic inside it, caught without printing).
+fn read_with_pdbtbx(
+    text: &str,
+    format: StructureFormat,
+) -> Result<(Vec<Chain>, Vec<String>), String> {
     let mut options = ReadOptions::new();
     options
         .set_level(StrictnessLevel::Loose)
@@ -119,75 +226,19 @@ pub fn load_structure_bytes(path: &Path, bytes: &[u8]) -> Result<Structure, Stru
             StructureFormat::Pdb => Format::Pdb,
             StructureFormat::Mmcif => Format::Mmcif,
         });
-    // pdbtbx asserts on some malformed input; a bad file must give an error, not end the program.
-    let parsed = std::panic::catch_unwind(|| {
+    let parsed = quiet_panic::catch_quietly(|| {
         options.read_raw(std::io::BufReader::new(std::io::Cursor::new(
             text.as_bytes(),
         )))
     })
-    .map_err(|_| parse_err("the file is malformed (the PDB reader gave up on it)".into()))?;
-    let (pdb, warnings) = parsed.map_err(|errors| parse_err(describe_errors(&errors)))?;
-
-    let chains = convert_chains(&pdb);
-    if chains.iter().all(|c| c.residues.is_empty()) {
-        return Err(StructureError::NoAtoms {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(Structure {
-        name: file_stem(path),
-        path: path.to_path_buf(),
-        chains,
-        is_predicted: looks_predicted(&text),
-        warnings: warnings
-            .iter()
-            .filter(|w| w.level() != pdbtbx::ErrorLevel::GeneralWarning)
-            .map(|w| w.short_description().to_string())
-            .collect(),
-    })
-}
-
-fn decode_text(bytes: &[u8]) -> Result<String, String> {
-    if bytes.is_empty() {
-        return Err("the file is empty".into());
-    }
-    let raw = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_end(&mut out)
-            .map_err(|e| format!("gzip data is damaged or truncated: {e}"))?;
-        out
-    } else {
-        bytes.to_vec()
-    };
-    if raw.contains(&0) {
-        return Err("binary data, not a PDB or mmCIF text file".into());
-    }
-    String::from_utf8(raw)
-        .or_else(|e| {
-            // Old PDB files sometimes carry Latin-1 in REMARKs; coordinates are ASCII either way.
-            let bytes = e.into_bytes();
-            if bytes.iter().filter(|b| **b >= 0x80).count() * 20 < bytes.len() {
-                Ok(bytes.iter().map(|&b| b as char).collect())
-            } else {
-                Err(())
-            }
-        })
-        .map_err(|_| "binary data, not a PDB or mmCIF text file".to_string())
-}
-
-fn detect_format(text: &str) -> Option<StructureFormat> {
-    let mut has_pdb_records = false;
-    for line in text.lines() {
-        let t = line.trim_start();
-        if t.starts_with("_atom_site.") {
-            return Some(StructureFormat::Mmcif);
-        }
-        if line.starts_with("ATOM  ") || line.starts_with("HETATM") {
-            has_pdb_records = true;
-        }
-    }
-    has_pdb_records.then_some(StructureFormat::Pdb)
+    .map_err(|message| describe_panic(&message))?;
+    let (pdb, warnings) = parsed.map_err(|errors| describe_errors(&errors))?;
+    let warnings = warnings
+        .iter()
+        .filter(|w| w.level() != pdbtbx::ErrorLevel::GeneralWarning)
+        .map(|w| w.short_description().to_string())
+        .collect();
+    Ok((convert_chains(&pdb), warnings))
 }
 
 /// AlphaFold and ModelCIF files say so in their header; their B-factor column holds pLDDT.
@@ -198,42 +249,97 @@ fn looks_predicted(text: &str) -> bool {
     }) || text.contains("_ma_qa_metric")
 }
 
-fn describe_errors(errors: &[pdbtbx::PDBError]) -> String {
-    let breaking: Vec<&pdbtbx::PDBError> = errors
+/// Has atoms, and every coordinate is a finite number.
+fn usable(chains: &[Chain]) -> bool {
+    let mut atoms = chains
         .iter()
-        .filter(|e| e.level() == pdbtbx::ErrorLevel::BreakingError)
+        .flat_map(|c| &c.residues)
+        .flat_map(|r| &r.atoms)
+        .peekable();
+    atoms.peek().is_some() && atoms.all(|a| a.pos.is_finite())
+}
+
+fn push_once(warnings: &mut Vec<String>, warning: String) {
+    if !warnings.contains(&warning) {
+        warnings.push(warning);
+    }
+}
+
+/// Why pdbtbx panicked, for the warning; an unknown space group is by far the most common reason.
+fn describe_panic(message: &str) -> String {
+    if let Some(group) = message.strip_prefix("Invalid space group: ") {
+        return format!(
+            "CRYST1 space group '{}' not understood by pdbtbx",
+            group.trim_matches('"')
+        );
+    }
+    let short: String = message
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(100)
         .collect();
-    let shown = if breaking.is_empty() {
-        errors.iter().collect()
-    } else {
-        breaking
-    };
-    let mut parts: Vec<String> = shown
+    format!("pdbtbx stopped on this file ({short})")
+}
+
+/// pdbtbx's first real error, with its line, for the warning.
+fn describe_errors(errors: &[pdbtbx::PDBError]) -> String {
+    let serious: Vec<&pdbtbx::PDBError> = errors
         .iter()
-        .take(3)
-        .map(|e| {
-            let context = e.context().to_string();
-            let line = context
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .map(|l| format!(" ({})", l.trim()))
-                .unwrap_or_default();
-            format!(
-                "{}: {}{}",
-                e.short_description(),
-                e.long_description(),
-                line
+        .filter(|e| {
+            matches!(
+                e.level(),
+                pdbtbx::ErrorLevel::BreakingError | pdbtbx::ErrorLevel::InvalidatingError
             )
         })
         .collect();
-    if shown.len() > 3 {
-        parts.push(format!("and {} more errors", shown.len() - 3));
+    let Some(first) = serious.first().copied().or_else(|| errors.first()) else {
+        return "pdbtbx could not read this file".into();
+    };
+    let line = match first.context() {
+        pdbtbx::Context::Line { linenumber, .. } | pdbtbx::Context::FullLine { linenumber, .. } => {
+            format!(" at line {linenumber}")
+        }
+        _ => String::new(),
+    };
+    let more = match serious.len().max(1) - 1 {
+        0 => String::new(),
+        n => format!(", and {n} more"),
+    };
+    format!(
+        "pdbtbx rejected this file ({}{line}{more})",
+        first.short_description()
+    )
+}
+
+/// Atom (and residue) names written all in lowercase (`ca`) are read as uppercase (`CA`), so
+/// backbone atoms are found; the note says so once.
+fn uppercase_lowercase_names(chains: &mut [Chain]) -> Option<String> {
+    let all_lower = |s: &str| {
+        s.bytes().any(|b| b.is_ascii_lowercase()) && !s.bytes().any(|b| b.is_ascii_uppercase())
+    };
+    let mut example = None;
+    let mut count = 0usize;
+    for residue in chains.iter_mut().flat_map(|c| c.residues.iter_mut()) {
+        if all_lower(&residue.name) {
+            residue.name = residue.name.to_ascii_uppercase();
+            residue.code = one_letter(&residue.name);
+        }
+        for atom in &mut residue.atoms {
+            if all_lower(&atom.name) {
+                example.get_or_insert_with(|| atom.name.clone());
+                atom.name = atom.name.to_ascii_uppercase();
+                count += 1;
+            }
+        }
     }
-    if parts.is_empty() {
-        "could not be parsed".into()
-    } else {
-        parts.join("; ")
-    }
+    example.map(|e| {
+        format!(
+            "{count} atom names were written in lowercase (e.g. '{e}') and were read as uppercase ('{}')",
+            e.to_ascii_uppercase()
+        )
+    })
 }
 
 fn convert_chains(pdb: &pdbtbx::PDB) -> Vec<Chain> {
@@ -330,16 +436,18 @@ mod tests {
 
     #[test]
     fn format_comes_from_content() {
+        let p = Path::new("named.pdb");
         assert_eq!(
-            detect_format("data_x\nloop_\n_atom_site.group_PDB\n"),
-            Some(StructureFormat::Mmcif)
+            formats::sniff("data_x\nloop_\n_atom_site.group_PDB\n", p),
+            Ok(StructureFormat::Mmcif)
         );
         assert_eq!(
-            detect_format(
-                "ATOM      1  N   SER A 505      67.741 -83.750 -19.729  1.00 16.40           N"
+            formats::sniff(
+                "ATOM      1  N   SER A 505      67.741 -83.750 -19.729  1.00 16.40           N",
+                p
             ),
-            Some(StructureFormat::Pdb)
+            Ok(StructureFormat::Pdb)
         );
-        assert_eq!(detect_format("hello"), None);
+        assert!(formats::sniff("hello", p).is_err());
     }
 }

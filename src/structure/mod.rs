@@ -4,10 +4,13 @@ mod alignment;
 mod chain_roles;
 mod complex;
 mod error;
+mod fallback_reader;
+mod formats;
 mod load;
 mod model;
 mod numbering;
 mod pocket_defs;
+mod quiet_panic;
 mod residue_codes;
 mod spatial;
 pub mod synthetic;
@@ -18,7 +21,7 @@ pub use complex::{Complex, PocketSite};
 pub use error::StructureError;
 pub use load::{
     FolderLoad, LoadFailure, StructureFormat, expand_paths, is_structure_file, load_folder,
-    load_structure, load_structure_bytes,
+    load_structure, load_structure_bytes, load_structure_bytes_own_reader,
 };
 pub use model::{Atom, Chain, ChainRole, Residue, Structure};
 pub use numbering::{HUMAN_XPO1_SEQUENCE, NumberingMap, NumberingMethod};
