@@ -555,7 +555,7 @@ fn dataset_files_round_trip() {
     );
     let residues: usize = ds.examples.iter().map(|e| e.len()).sum();
     assert_eq!(csv.lines().count(), residues + 1);
-    assert!(csv.contains("3NBZ,structure,Rev,2,P,1,Phi1,test,"));
+    assert!(csv.contains("3NBZ,crystal,Rev,2,P,1,Phi1,1,1,,0,test,"));
     // A truncated file is an error naming the file, not a panic.
     let bin = dir.path().join(dataset::BIN_FILE);
     let bytes = std::fs::read(&bin).expect("bin");

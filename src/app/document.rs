@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 use crate::labels::{LabelSettings, ResidueLabel, label_complex};
 use crate::structure::{ChainOverrides, Complex, Pocket, PocketDefinition, Structure};
 
@@ -135,9 +133,8 @@ pub fn open_document(
     pockets: &PocketDefinition,
     settings: &LabelSettings,
 ) -> Document {
-    let loaded = crate::structure::load_structure(&file.path)
-        .with_context(|| format!("cannot open {}", file.path.display()))
-        .map_err(|e| format!("{e:#}"));
+    // The loader's errors already name the file.
+    let loaded = crate::structure::load_structure(&file.path).map_err(|e| format!("{e:#}"));
     document_from(file, loaded, pockets, settings)
 }
 

@@ -134,11 +134,9 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
             .map(|r| (r.name, r.sequence.to_ascii_uppercase()))
             .collect(),
         (None, None, Some(path)) => {
-            let complex = load_structure(path)
-                .and_then(|s| {
-                    Complex::build(s, &ChainOverrides::default(), &PocketDefinition::bundled())
-                })
-                .with_context(|| format!("reading the complex {}", path.display()))?;
+            let complex = load_structure(path).and_then(|s| {
+                Complex::build(s, &ChainOverrides::default(), &PocketDefinition::bundled())
+            })?;
             let chain = complex.peptide_chain();
             let sequence: String = chain
                 .polymer()

@@ -61,12 +61,14 @@ mod tests {
     }
 
     #[test]
-    fn elm_finds_pki_with_its_acidic_flanks() {
-        // PKI 32-48 NSNELALKLAGLDINK: L37 L41 L44 I46 → 1-based 6, 10, 13, 15.
-        let r = elm_register("NSNELALKLAGLDINK").expect("ELM matches PKI");
+    fn elm_is_a_motif_finder_not_a_register_assigner() {
+        // PKIα 31–50 SGNSNELALKLAGLDINKTE (crystal register L37 L41 L44 I46 = 7, 11, 14, 16).
+        // The leftmost-first match takes A38 for Φ1 (the motif allows A there) and so shifts Φ2;
+        // Φ3 and Φ4 agree with the crystal.
+        let r = elm_register("SGNSNELALKLAGLDINKTE").expect("ELM matches PKI");
         let one_based: Vec<Option<usize>> = r.positions.iter().map(|p| p.map(|q| q + 1)).collect();
-        assert_eq!(one_based, vec![None, Some(6), Some(10), Some(13), Some(15)]);
-        // The bare core lacks the acidic residue before Φ1.
+        assert_eq!(one_based, vec![None, Some(8), Some(11), Some(14), Some(16)]);
+        // The bare core lacks the motif's acidic flanks.
         assert!(elm_register("LALKLAGLDI").is_none());
     }
 
