@@ -240,11 +240,11 @@ fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) 
                 pocket.add(classes[*i] == k + 1);
             }
         }
-        for i in 0..n {
+        for (i, class) in classes.iter().enumerate() {
             // Mutation rows know only their positives; other rows know every residue.
             let known = e.source != LabelSource::Mutation || e.binding_weight[i] > 0.0;
             if known {
-                predicted.push(classes[i] > 0);
+                predicted.push(*class > 0);
                 truth.push(e.binding[i]);
                 scores.push(out.binding.get(i).copied().unwrap_or(0.0));
             }
@@ -373,12 +373,11 @@ impl LogisticBaseline {
                 let mut yb = Vec::new();
                 let mut yp = Vec::new();
                 for e in train {
-                    let classes = e.pocket_classes();
-                    for i in 0..e.len() {
+                    for (i, class) in e.pocket_classes().into_iter().enumerate() {
                         if known(e, i) {
                             x.push(e.features[i].as_slice());
                             yb.push(usize::from(e.binding[i]));
-                            yp.push(classes[i]);
+                            yp.push(class);
                         }
                     }
                 }

@@ -49,7 +49,7 @@ impl Default for RegisterBounds {
 
 impl RegisterBounds {
     /// Step bounds into pocket `k` (1..=4) from pocket `k - 1`.
-    fn into_pocket(&self, k: usize) -> (usize, usize) {
+    fn step_into(&self, k: usize) -> (usize, usize) {
         match k {
             1 => self.phi0_phi1,
             2 => self.phi1_phi2,
@@ -73,7 +73,7 @@ impl RegisterBounds {
                     Orientation::Forward => p.checked_sub(pp),
                     Orientation::Reverse => pp.checked_sub(p),
                 };
-                let (lo, hi) = self.into_pocket(k);
+                let (lo, hi) = self.step_into(k);
                 if pk + 1 != k || !step.is_some_and(|s| (lo..=hi).contains(&s)) {
                     return false;
                 }
@@ -191,9 +191,9 @@ fn decode_direction(gain: &[[f64; 5]], bounds: &RegisterBounds) -> Cell {
         })
         .collect();
     for k in 1..5 {
-        let (lo, hi) = bounds.into_pocket(k);
+        let (lo, hi) = bounds.step_into(k);
         let mut current = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, gain_i) in gain.iter().enumerate() {
             let mut cell = Cell {
                 log_sum: f64::NEG_INFINITY,
                 ..Cell::default()
@@ -220,10 +220,10 @@ fn decode_direction(gain: &[[f64; 5]], bounds: &RegisterBounds) -> Cell {
                 cell.count += from.count;
             }
             for entry in &mut cell.top {
-                entry.0 += gain[i][k];
+                entry.0 += gain_i[k];
             }
             if cell.count > 0 {
-                cell.log_sum += gain[i][k];
+                cell.log_sum += gain_i[k];
             }
             current.push(cell);
         }

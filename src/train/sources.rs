@@ -178,7 +178,8 @@ pub fn alphafold_peptide(
         (Some(e), Some(off)) => e
             .mutated_residues_in_nes()
             .into_iter()
-            .filter_map(|p| (p > off && p <= off + n).then(|| p - off - 1))
+            .filter(|&p| p > off && p <= off + n)
+            .map(|p| p - off - 1)
             .collect(),
         _ => Vec::new(),
     };
