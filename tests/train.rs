@@ -205,6 +205,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         max_class_weight: 20.0,
         class_weights: false,
         register_loss: 0.0,
+        register_prior: false,
     }
 }
 
@@ -600,6 +601,7 @@ fn checkpoint_round_trip_and_evaluation_report() {
             best_epoch: outcome.best_epoch,
             stop: outcome.stop,
             metrics: None,
+            register: Default::default(),
         },
         model: outcome.model,
     };
@@ -643,6 +645,7 @@ fn checkpoint_round_trip_and_evaluation_report() {
         &ckpt.model,
         &ckpt.info.class_weights,
         &ckpt.info.history,
+        &ckpt.info.register,
         &Device::flex(),
     )
     .expect("evaluates");

@@ -143,6 +143,8 @@ pub struct TrainedModel {
     /// ROC, PR and pocket confusion of the finished model on the validation peptides (or, without any,
     /// the training peptides — said so in `set`).
     pub evaluation: Evaluation,
+    /// The decoder's spacings and the step preferences learned in training.
+    pub register: RegisterBounds,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,6 +167,7 @@ fn comparison_table(
     tagger: &BiLstmTagger,
     peptides: &[(&TrainingPeptide, &Vec<Vec<f32>>)],
     dim: usize,
+    bounds: &RegisterBounds,
     device: &burn::tensor::Device,
 ) -> anyhow::Result<String> {
     use crate::train::dataset::{Example, LabelSource, Split};
@@ -198,7 +201,7 @@ fn comparison_table(
     let mut methods = vec![(
         MODEL,
         true,
-        model_outputs(tagger, &refs, dim, &RegisterBounds::default(), device)?,
+        model_outputs(tagger, &refs, dim, bounds, device)?,
     )];
     methods.extend(rule_outputs(&refs));
     let (groups, _) = score_groups(&MethodOutputs {
@@ -402,7 +405,13 @@ pub fn train_job(
             data.validation.is_empty() || in_validation(&p.group, settings.validation_every)
         })
         .collect();
-    evaluation.table = comparison_table(&outcome.model, &held_out, dim, &plain)?;
+    evaluation.table = comparison_table(
+        &outcome.model,
+        &held_out,
+        dim,
+        &outcome.register_bounds,
+        &plain,
+    )?;
     Ok(TrainedModel {
         tagger: outcome.model,
         dim,
@@ -415,6 +424,7 @@ pub fn train_job(
         stop: outcome.stop,
         peptides: peptides.len(),
         evaluation,
+        register: outcome.register_bounds,
     })
 }
 
@@ -429,9 +439,13 @@ pub struct SequencePrediction {
 }
 
 /// Pockets from the most probable consistent register, not a per-residue argmax.
-fn sequence_prediction(sequence: &str, out: PeptideOutput) -> SequencePrediction {
+fn sequence_prediction(
+    sequence: &str,
+    out: PeptideOutput,
+    bounds: &RegisterBounds,
+) -> SequencePrediction {
     let n = out.binding.len();
-    let register = decode(&out.pocket, &RegisterBounds::default()).best;
+    let register = decode(&out.pocket, bounds).best;
     SequencePrediction {
         sequence: sequence.to_string(),
         pockets: register
@@ -473,7 +487,7 @@ pub fn predict_sequences(
     Ok(sequences
         .iter()
         .zip(outputs)
-        .map(|(s, out)| sequence_prediction(s, out))
+        .map(|(s, out)| sequence_prediction(s, out, &model.register))
         .collect())
 }
 
@@ -605,7 +619,14 @@ pub fn predict_with_checkpoint(
     sequences
         .iter()
         .zip(&features)
-        .map(|(s, f)| Ok(sequence_prediction(s, predictor.outputs(s, f)?)))
+        .map(|(s, f)| {
+            let out = predictor.outputs(s, f)?;
+            Ok(sequence_prediction(
+                s,
+                out,
+                &predictor.checkpoint.info.register,
+            ))
+        })
         .collect()
 }
 

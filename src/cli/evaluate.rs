@@ -98,6 +98,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         &ckpt.model,
         &ckpt.info.class_weights,
         &ckpt.info.history,
+        &ckpt.info.register,
         &dev.device,
     )?;
     let out = args.out.clone().unwrap_or_else(|| model_dir.clone());

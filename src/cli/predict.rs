@@ -13,7 +13,7 @@ use nesbind::train::esm::EsmResidueEmbedder;
 use nesbind::train::metrics::POCKET_CLASSES;
 use nesbind::train::patterns::Orientation;
 use nesbind::train::predict::{PeptideOutput, Predictor, ResiduePrediction, residue_predictions};
-use nesbind::train::register::{Register, RegisterBounds, decode};
+use nesbind::train::register::{Register, decode};
 use serde::Serialize;
 
 /// Who answers: the trained model (decoded to a consistent register) or a sequence rule.
@@ -205,7 +205,7 @@ fn model_predictions(
     let features = embedder
         .embed(&sequences)
         .map_err(|e| anyhow::anyhow!("embedding the peptides: {e}"))?;
-    let bounds = RegisterBounds::default();
+    let bounds = predictor.checkpoint.info.register;
     let mut out = Vec::new();
     for ((name, sequence), f) in peptides.into_iter().zip(features) {
         let output = predictor

@@ -111,12 +111,18 @@ pub struct Batch {
 }
 
 impl Batch {
-    /// Adds the register-aware loss term ([`super::register_loss`]) with `factor`.
-    pub fn with_register(mut self, samples: &[Sample], factor: f32, device: &Device) -> Self {
+    /// Adds the register-aware loss term ([`super::register_loss`]) with `factor`, scored with
+    /// the decoder's `bounds` (spacings and learned step preferences).
+    pub fn with_register(
+        mut self,
+        samples: &[Sample],
+        factor: f32,
+        bounds: &RegisterBounds,
+        device: &Device,
+    ) -> Self {
         if factor > 0.0 {
             let seq = self.lengths.iter().copied().max().unwrap_or(0);
-            let bounds = RegisterBounds::default();
-            let targets = RegisterTargets::new(samples, seq, &bounds, device);
+            let targets = RegisterTargets::new(samples, seq, bounds, device);
             if targets.weight_sum > 0.0 {
                 self.register = Some((targets, factor));
             }
@@ -203,10 +209,10 @@ pub fn make_batch(
 /// logits, both averaged over the real residues (padding has weight 0), plus the register-aware
 /// term when the batch carries one.
 pub fn loss(binding_logits: Tensor<2>, pocket_logits: Tensor<3>, batch: &Batch) -> Tensor<1> {
-    let register = batch.register.as_ref().map(|(targets, factor)| {
-        register_loss(pocket_logits.clone(), targets, &RegisterBounds::default())
-            .mul_scalar(*factor)
-    });
+    let register = batch
+        .register
+        .as_ref()
+        .map(|(targets, factor)| register_loss(pocket_logits.clone(), targets).mul_scalar(*factor));
     let y = batch.binding.clone();
     let nll_binding = (y.clone() * log_sigmoid(binding_logits.clone())
         + (y.neg().add_scalar(1.0)) * log_sigmoid(binding_logits.neg()))

@@ -11,6 +11,7 @@ use super::TrainError;
 use super::batch::ClassWeights;
 use super::dataset::{DatasetMeta, EmbeddingInfo, SplitConfig};
 use super::model::{BiLstmTagger, TaggerConfig};
+use super::register::RegisterBounds;
 use super::trainer::{EpochReport, StopReason, TrainConfig, TrainOutcome};
 
 pub const WEIGHTS_FILE: &str = "model.bpk";
@@ -31,6 +32,9 @@ pub struct CheckpointInfo {
     pub stop: StopReason,
     /// Filled by `nesbind evaluate` (the same content as its metrics.json summary).
     pub metrics: Option<serde_json::Value>,
+    /// What the register decoder uses with this model (spacings, learned step preferences).
+    #[serde(default)]
+    pub register: RegisterBounds,
 }
 
 pub struct Checkpoint {
@@ -65,6 +69,7 @@ impl Checkpoint {
                 best_epoch: outcome.best_epoch,
                 stop: outcome.stop,
                 metrics: None,
+                register: outcome.register_bounds,
             },
             model: outcome.model,
         }

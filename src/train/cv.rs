@@ -16,7 +16,6 @@ use super::evaluate::{
     EvaluationReport, LOGISTIC, LogisticBaseline, LossCurves, MODEL, MethodOutput, MethodOutputs,
     model_outputs, report, rule_outputs,
 };
-use super::register::RegisterBounds;
 use super::trainer::{EpochReport, StopReason, TrainConfig, TrainData, pocket_classes, train};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,7 +106,6 @@ pub fn cross_validate(
         )));
     }
     let plain = device.clone().without_autodiff();
-    let bounds = RegisterBounds::default();
     let examples = &dataset.examples;
     let fold_of = cv_folds(examples, cv.folds, cv.seed);
     let pockets = pocket_classes(dataset);
@@ -170,6 +168,8 @@ pub fn cross_validate(
             outcome.history.len()
         ));
         let test_examples: Vec<&Example> = test.iter().map(|&i| &examples[i]).collect();
+        // Each fold decodes with the step preferences learned from its own training rows.
+        let bounds = outcome.register_bounds;
         let outs = model_outputs(
             &outcome.model,
             &test_examples,

@@ -420,16 +420,17 @@ impl LogisticBaseline {
 }
 
 /// Evaluates a trained model on the test split of `dataset` beside the baselines (logistic fitted
-/// on the training split).
+/// on the training split); both decode with `bounds`, the model's register preferences.
 pub fn evaluate(
     dataset: &Dataset,
     model: &BiLstmTagger,
     class_weights: &ClassWeights,
     history: &[EpochReport],
+    bounds: &RegisterBounds,
     device: &Device,
 ) -> Result<EvaluationReport, TrainError> {
     let device = device.clone().without_autodiff();
-    let bounds = RegisterBounds::default();
+    let bounds = *bounds;
     let test = dataset.split(Split::Test);
     let train = dataset.split(Split::Train);
     let mut methods = vec![(

@@ -22,14 +22,26 @@ use super::patterns::Orientation;
 /// register outright.
 const MIN_PROBABILITY: f32 = 1e-6;
 
+/// Longest step a bound may allow.
+pub const MAX_STEP: usize = 8;
+
 /// Allowed steps (position difference, inclusive ranges) between consecutive pockets, counted in
-/// the register's own direction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// the register's own direction, and an optional log-preference for each step and for Φ0 being
+/// present: the spacing grammar of NESs, learned from the training registers
+/// ([`RegisterBounds::with_prior_from`]) so that the decoder weighs a class-1a spacing above a rare
+/// one when the residues alone are ambiguous. All zeros = no preference.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RegisterBounds {
     pub phi0_phi1: (usize, usize),
     pub phi1_phi2: (usize, usize),
     pub phi2_phi3: (usize, usize),
     pub phi3_phi4: (usize, usize),
+    /// `step_log_prior[k - 1][step]`: log-preference of `step` into pocket Φk (k = 1..=4).
+    #[serde(default)]
+    pub step_log_prior: [[f64; MAX_STEP + 1]; 4],
+    /// Log-preference of Φ0 absent (index 0) and present (index 1).
+    #[serde(default)]
+    pub phi0_log_prior: [f64; 2],
 }
 
 impl Default for RegisterBounds {
@@ -43,6 +55,8 @@ impl Default for RegisterBounds {
             phi1_phi2: (2, 5),
             phi2_phi3: (2, 5),
             phi3_phi4: (1, 4),
+            step_log_prior: [[0.0; MAX_STEP + 1]; 4],
+            phi0_log_prior: [0.0; 2],
         }
     }
 }
@@ -56,6 +70,65 @@ impl RegisterBounds {
             3 => self.phi2_phi3,
             _ => self.phi3_phi4,
         }
+    }
+
+    /// The log-preference of a `step` into pocket `k` (1..=4).
+    pub fn step_prior(&self, k: usize, step: usize) -> f64 {
+        self.step_log_prior
+            .get(k.wrapping_sub(1))
+            .and_then(|row| row.get(step))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The prior part of a register's score: its steps and whether Φ0 is filled.
+    pub fn prior_score(&self, positions: &[Option<usize>; 5]) -> f64 {
+        let mut score = self.phi0_log_prior[usize::from(positions[0].is_some())];
+        let start = if positions[0].is_some() { 1 } else { 2 };
+        for k in start..5 {
+            if let (Some(a), Some(b)) = (positions[k - 1], positions[k]) {
+                score += self.step_prior(k, a.abs_diff(b));
+            }
+        }
+        score
+    }
+
+    /// These bounds with step and Φ0 preferences estimated from labelled registers (positions,
+    /// weight): log of the weighted step frequencies with one pseudo-count per allowed step.
+    pub fn with_prior_from(
+        mut self,
+        registers: impl IntoIterator<Item = ([Option<usize>; 5], f32)>,
+    ) -> Self {
+        let mut counts = [[0f64; MAX_STEP + 1]; 4];
+        let mut phi0 = [1.0f64; 2];
+        for (positions, w) in registers {
+            let w = f64::from(w);
+            phi0[usize::from(positions[0].is_some())] += w;
+            let start = if positions[0].is_some() { 1 } else { 2 };
+            for k in start..5 {
+                if let (Some(a), Some(b)) = (positions[k - 1], positions[k]) {
+                    let step = a.abs_diff(b);
+                    if step <= MAX_STEP {
+                        counts[k - 1][step] += w;
+                    }
+                }
+            }
+        }
+        for k in 1..5 {
+            let (lo, hi) = self.step_into(k);
+            let hi = hi.min(MAX_STEP);
+            let total: f64 = (lo..=hi).map(|s| counts[k - 1][s] + 1.0).sum();
+            for step in 0..=MAX_STEP {
+                self.step_log_prior[k - 1][step] = if (lo..=hi).contains(&step) {
+                    ((counts[k - 1][step] + 1.0) / total).ln()
+                } else {
+                    0.0
+                };
+            }
+        }
+        let total = phi0[0] + phi0[1];
+        self.phi0_log_prior = [(phi0[0] / total).ln(), (phi0[1] / total).ln()];
+        self
     }
 
     /// Whether consecutive filled pockets of `positions` keep these spacings (in `orientation`).
@@ -183,9 +256,10 @@ fn decode_direction(gain: &[[f64; 5]], bounds: &RegisterBounds) -> Cell {
         .map(|i| {
             let mut positions = [None; 5];
             positions[0] = Some(i);
+            let score = gain[i][0] + bounds.phi0_log_prior[1];
             Cell {
-                top: vec![(gain[i][0], positions)],
-                log_sum: gain[i][0],
+                top: vec![(score, positions)],
+                log_sum: score,
                 count: 1,
             }
         })
@@ -202,8 +276,9 @@ fn decode_direction(gain: &[[f64; 5]], bounds: &RegisterBounds) -> Cell {
                 // Φ0 absent.
                 let mut positions = [None; 5];
                 positions[1] = Some(i);
-                cell.top.push((0.0, positions));
-                cell.log_sum = 0.0;
+                let absent = bounds.phi0_log_prior[0];
+                cell.top.push((absent, positions));
+                cell.log_sum = absent;
                 cell.count = 1;
             }
             for step in lo..=hi {
@@ -211,12 +286,13 @@ fn decode_direction(gain: &[[f64; 5]], bounds: &RegisterBounds) -> Cell {
                     break;
                 };
                 let from = &previous[j];
+                let prior = bounds.step_prior(k, step);
                 for (score, positions) in &from.top {
                     let mut p = *positions;
                     p[k] = Some(i);
-                    push_top(&mut cell.top, (*score, p));
+                    push_top(&mut cell.top, (*score + prior, p));
                 }
-                cell.log_sum = log_add(cell.log_sum, from.log_sum);
+                cell.log_sum = log_add(cell.log_sum, from.log_sum + prior);
                 cell.count += from.count;
             }
             for entry in &mut cell.top {
@@ -325,7 +401,8 @@ mod tests {
                                         .iter()
                                         .enumerate()
                                         .filter_map(|(k, p)| p.map(|i| gain(i, k)))
-                                        .sum();
+                                        .sum::<f64>()
+                                        + b.prior_score(&pos);
                                     out.push((s, pos));
                                 }
                             }
@@ -448,6 +525,35 @@ mod tests {
                 assert!((best.probability - (all[0].0 - z).exp()).abs() < 1e-9);
             }
         }
+    }
+
+    #[test]
+    fn dp_with_a_learned_prior_equals_brute_force() {
+        // A prior learned from class-1a registers (steps 4, 3, 2; Φ0 3 before Φ1 half the time).
+        let regs = (0..10).map(|i| {
+            let phi0 = (i % 2 == 0).then_some(0);
+            ([phi0, Some(3), Some(7), Some(10), Some(12)], 1.0f32)
+        });
+        let bounds = RegisterBounds::default().with_prior_from(regs);
+        assert!(bounds.step_prior(2, 4) > bounds.step_prior(2, 2));
+        let t: Vec<[f32; POCKET_CLASSES]> = (0..12)
+            .map(|i| {
+                let a = 0.2 + 0.05 * (i % 3) as f32;
+                [a, 0.1, 0.15, 0.2, 0.25, 1.0 - a - 0.7]
+            })
+            .collect();
+        let all = brute(&t, &bounds);
+        let d = decode(&t, &bounds);
+        let z = all
+            .iter()
+            .fold(f64::NEG_INFINITY, |acc, (s, _)| log_add(acc, *s));
+        assert!((d.log_partition - z).abs() < 1e-9);
+        assert!((d.best.expect("register").log_score - all[0].0).abs() < 1e-9);
+        // On a flat table the prior alone decides: the class-1a spacing wins.
+        let flat = vec![[0.5, 0.1, 0.1, 0.1, 0.1, 0.1]; 14];
+        let best = decode(&flat, &bounds).best.expect("register");
+        let p: Vec<usize> = best.positions[1..].iter().flatten().copied().collect();
+        assert_eq!([p[1] - p[0], p[2] - p[1], p[3] - p[2]], [4, 3, 2]);
     }
 
     #[test]

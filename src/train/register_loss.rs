@@ -57,6 +57,10 @@ pub struct RegisterTargets {
     pub padding: Tensor<3, Bool>,
     /// `[batch, seq, 1]` reverses each sequence within its length.
     pub flip: Tensor<3, Int>,
+    /// `[batch]` the prior part of each labelled register's score.
+    pub prior_score: Tensor<1>,
+    /// Spacings and step preferences the decoder uses.
+    pub bounds: RegisterBounds,
 }
 
 impl RegisterTargets {
@@ -65,6 +69,7 @@ impl RegisterTargets {
         let mut mask = vec![0f32; b * seq * 5];
         let mut weight = vec![0f32; b];
         let mut padding = vec![false; b * seq * 5];
+        let mut prior = vec![0f32; b];
         for (i, s) in samples.iter().enumerate() {
             let n = s.features.len().min(seq);
             for t in n..seq {
@@ -79,6 +84,7 @@ impl RegisterTargets {
                     }
                 }
                 weight[i] = w;
+                prior[i] = bounds.prior_score(&positions) as f32;
             }
         }
         let lengths: Vec<usize> = samples.iter().map(|s| s.features.len()).collect();
@@ -88,6 +94,8 @@ impl RegisterTargets {
             weight: Tensor::from_data(TensorData::new(weight, [b]), device),
             padding: Tensor::from_data(TensorData::new(padding, [b, seq, 5]), device),
             flip: flip_indices(&lengths, b, seq, device),
+            prior_score: Tensor::from_data(TensorData::new(prior, [b]), device),
+            bounds: *bounds,
         }
     }
 }
@@ -119,28 +127,27 @@ fn shift(x: &Tensor<2>, step: usize) -> Tensor<2> {
 fn log_partition_forward(gain: &Tensor<3>, bounds: &RegisterBounds) -> Tensor<1> {
     let [b, seq, _] = gain.dims();
     let g = |k: usize| gain.clone().narrow(2, k, 1).squeeze_dim::<2>(2);
-    let phi0 = g(0);
+    let [absent, present] = bounds.phi0_log_prior.map(|v| v as f32);
+    let phi0 = g(0).add_scalar(present);
     let (lo, hi) = bounds.phi0_phi1;
-    let mut terms = vec![Tensor::zeros([b, seq], &gain.device())];
-    terms.extend((lo..=hi).map(|s| shift(&phi0, s)));
+    let mut terms = vec![Tensor::full([b, seq], absent, &gain.device())];
+    terms.extend((lo..=hi).map(|s| shift(&phi0, s).add_scalar(bounds.step_prior(1, s) as f32)));
     let mut alpha = lse(terms) + g(1);
     for (k, (lo, hi)) in [
         (2, bounds.phi1_phi2),
         (3, bounds.phi2_phi3),
         (4, bounds.phi3_phi4),
     ] {
-        alpha = lse((lo..=hi).map(|s| shift(&alpha, s)).collect()) + g(k);
+        let steps = (lo..=hi).map(|s| shift(&alpha, s).add_scalar(bounds.step_prior(k, s) as f32));
+        alpha = lse(steps.collect()) + g(k);
     }
     let m = alpha.clone().max_dim(1).detach();
     ((alpha - m.clone()).exp().sum_dim(1).log() + m).squeeze_dim::<1>(1)
 }
 
 /// Weighted mean of `log Z − score(labelled register)` over the rows that have one.
-pub fn register_loss(
-    pocket_logits: Tensor<3>,
-    targets: &RegisterTargets,
-    bounds: &RegisterBounds,
-) -> Tensor<1> {
+pub fn register_loss(pocket_logits: Tensor<3>, targets: &RegisterTargets) -> Tensor<1> {
+    let bounds = &targets.bounds;
     let logp = log_softmax(pocket_logits, 2);
     let [b, _, classes] = logp.dims();
     let none = logp.clone().narrow(2, 0, 1);
@@ -157,7 +164,8 @@ pub fn register_loss(
     let score = (gain * targets.mask.clone())
         .sum_dim(2)
         .sum_dim(1)
-        .reshape([b]);
+        .reshape([b])
+        + targets.prior_score.clone();
     ((log_z - score) * targets.weight.clone())
         .sum()
         .div_scalar(targets.weight_sum.max(f32::MIN_POSITIVE))
@@ -191,7 +199,10 @@ mod tests {
                 std::array::from_fn(|k| e[k] / s)
             })
             .collect();
-        let bounds = RegisterBounds::default();
+        let bounds = RegisterBounds::default().with_prior_from([
+            ([None, Some(0), Some(4), Some(7), Some(9)], 1.0),
+            ([Some(0), Some(3), Some(7), Some(10), Some(12)], 2.0),
+        ]);
         let d = decode(&probs, &bounds);
         // A legal forward register as the label: Φ1 2, Φ2 6, Φ3 9, Φ4 11.
         let mut pocket = vec![0usize; n];
@@ -211,7 +222,7 @@ mod tests {
         let targets = RegisterTargets::new(&[sample], n, &bounds, &device);
         assert_eq!(targets.weight_sum, 1.0);
         let x = Tensor::<3>::from_data(TensorData::new(logits, [1, n, POCKET_CLASSES]), &device);
-        let loss: f32 = register_loss(x, &targets, &bounds)
+        let loss: f32 = register_loss(x, &targets)
             .into_data()
             .try_to_vec::<f32>()
             .expect("f32")[0];
@@ -220,7 +231,8 @@ mod tests {
             .iter()
             .map(|&(t, k)| ln(probs[t][k + 1]) - ln(probs[t][0]))
             .sum();
-        let expected = d.log_partition - score;
+        let prior = bounds.prior_score(&[None, Some(2), Some(6), Some(9), Some(11)]);
+        let expected = d.log_partition - score - prior;
         assert!(
             (f64::from(loss) - expected).abs() < 1e-3,
             "{loss} vs {expected}"

@@ -293,15 +293,22 @@ pub fn nes_candidates(table: &NesTable, flank: usize) -> Vec<NesCandidate> {
         .entries
         .iter()
         .flat_map(|e| {
-            let protein = e.uniprot.clone().unwrap_or_else(|| e.protein.clone());
-            e.nes.iter().map(move |r| {
+            let protein = entry_protein(e);
+            // The export signals, not the course table's "All ranges" (which lists mutations too).
+            e.signal_ranges().into_iter().map(move |(start, end)| {
+                let peptide: String = e
+                    .sequence
+                    .chars()
+                    .skip(start - 1)
+                    .take(end + 1 - start)
+                    .collect();
                 NesCandidate::from_range(
-                    &format!("{}:{}-{}", e.id, r.start, r.end),
+                    &format!("{}:{start}-{end}", e.id),
                     &protein,
                     &e.sequence,
-                    r.start,
-                    r.end,
-                    &r.peptide,
+                    start,
+                    end,
+                    &peptide,
                     flank,
                 )
             })

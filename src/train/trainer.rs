@@ -50,6 +50,8 @@ use super::dataset::{Dataset, Split};
 use super::metrics::{binding_metrics, pocket_metrics};
 use super::model::{BiLstmTagger, TaggerConfig};
 use super::predict::run_model;
+use super::register::RegisterBounds;
+use super::register_loss::labelled_register;
 
 /// burn's CPU random generator is global to the process: two trainings seeding and drawing from it
 /// at once would interleave their draws. Holding this lock makes each seeded run reproducible.
@@ -91,6 +93,9 @@ pub struct TrainConfig {
     /// Factor of the register-aware loss term (0 = per-residue losses only).
     #[serde(default)]
     pub register_loss: f32,
+    /// Learn the decoder's step and Φ0 preferences from the training registers (else uniform).
+    #[serde(default)]
+    pub register_prior: bool,
 }
 
 impl Default for TrainConfig {
@@ -107,6 +112,7 @@ impl Default for TrainConfig {
             max_class_weight: 20.0,
             class_weights: true,
             register_loss: 1.0,
+            register_prior: true,
         }
     }
 }
@@ -215,6 +221,8 @@ pub struct TrainOutcome {
     pub history: Vec<EpochReport>,
     pub best_epoch: usize,
     pub stop: StopReason,
+    /// The decoder's spacings and the step preferences learned from the training registers.
+    pub register_bounds: RegisterBounds,
 }
 
 fn scalar(t: Tensor<1>) -> Result<f32, TrainError> {
@@ -233,6 +241,7 @@ fn mean_loss(
     dim: usize,
     weights: &ClassWeights,
     config: &TrainConfig,
+    bounds: &RegisterBounds,
     device: &Device,
 ) -> Result<f32, TrainError> {
     let mut total = 0f64;
@@ -241,6 +250,7 @@ fn mean_loss(
         let batch = make_batch(chunk, dim, weights, device)?.with_register(
             chunk,
             config.register_loss,
+            bounds,
             device,
         );
         let out = model.forward(batch.x.clone(), &batch.lengths);
@@ -277,6 +287,16 @@ pub fn train(
         ClassWeights::uniform()
     };
 
+    let register_bounds = if config.register_prior {
+        RegisterBounds::default().with_prior_from(
+            data.train
+                .iter()
+                .filter_map(|s| labelled_register(s, &RegisterBounds::default()))
+                .map(|(positions, _, w)| (positions, w)),
+        )
+    } else {
+        RegisterBounds::default()
+    };
     let _seeded = SEEDED_RUN
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -305,6 +325,7 @@ pub fn train(
             let batch = make_batch(&samples, data.dim, &class_weights, &ad)?.with_register(
                 &samples,
                 config.register_loss,
+                &register_bounds,
                 &ad,
             );
             let out = model.forward(batch.x.clone(), &batch.lengths);
@@ -334,6 +355,7 @@ pub fn train(
                 data.dim,
                 &class_weights,
                 config,
+                &register_bounds,
                 &plain,
             )?);
             let outputs = run_model(
@@ -389,5 +411,6 @@ pub fn train(
         history,
         best_epoch,
         stop,
+        register_bounds,
     })
 }
