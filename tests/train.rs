@@ -1034,3 +1034,35 @@ fn bundled_model_decodes_the_pki_register_with_and_without_flanks() {
         );
     }
 }
+
+#[test]
+fn core_crop_cuts_a_row_to_its_register() {
+    use nesbind::train::sources::core_crop;
+    // SGNSNE LALKLAGLDI NKTE with Φ1–Φ4 at L7 L11 L14 I16 (1-based) and a mutation at L11.
+    let seq = "SGNSNELALKLAGLDINKTE";
+    let mut pocket = vec![None; 20];
+    for (i, k) in [(6, 1u8), (10, 2), (13, 3), (15, 4)] {
+        pocket[i] = Some(k);
+    }
+    let mut row = LabeledPeptide::new(
+        "m",
+        "PKIA",
+        LabelSource::Alphafold,
+        seq,
+        pocket.iter().map(Option::is_some).collect(),
+        pocket,
+        "model",
+    );
+    row.mutations = vec![10, 18];
+    let crop = core_crop(&row, 1).expect("a crop");
+    assert_eq!(crop.sequence, "ELALKLAGLDIN");
+    assert!(crop.crop && crop.id.ends_with(":core"));
+    assert_eq!(crop.pocket[1], Some(1));
+    assert_eq!(crop.pocket[10], Some(4));
+    assert_eq!(crop.mutations, vec![5]);
+    assert_eq!(crop.binding_weight.len(), 12);
+    // Fewer than four labelled pockets: no crop.
+    let mut weak = row.clone();
+    weak.pocket_weight = vec![0.0; 20];
+    assert!(core_crop(&weak, 1).is_none());
+}

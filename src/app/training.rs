@@ -192,6 +192,7 @@ fn comparison_table(
                 pocket_weight: vec![1.0; n],
                 plddt: None,
                 mutations: Vec::new(),
+                crop: false,
                 note: String::new(),
                 features: f.to_vec(),
             }

@@ -15,9 +15,12 @@ use nesbind::train::dataset::{
 };
 use nesbind::train::esm::EsmResidueEmbedder;
 use nesbind::train::sources::{
-    PlddtWeighting, StructureBinding, alphafold_peptide, entries_by_model, mutation_peptides,
-    nes_candidates, structure_peptide,
+    PlddtWeighting, StructureBinding, alphafold_peptide, core_crop, entries_by_model,
+    mutation_peptides, nes_candidates, structure_peptide,
 };
+
+/// Residues kept on each side of the register in a core crop (the crystal excerpts keep 0–3).
+const CORE_CROP_MARGIN: usize = 1;
 
 use super::progress::ProgressBar;
 
@@ -86,6 +89,9 @@ pub struct DatasetArgs {
     pub mode: DistanceMode,
     #[arg(long)]
     pub cutoff: Option<f32>,
+    /// No extra copies of the AlphaFold rows cut to their labelled register (bare NES peptides).
+    #[arg(long)]
+    pub no_core_crops: bool,
     /// ESM-2 features only, without the one-hot and physico-chemical residue channels.
     #[arg(long)]
     pub no_residue_channels: bool,
@@ -210,6 +216,18 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
             let entry = model_key_of_file(&file).and_then(|k| by_model.get(&k).copied());
             unmapped += usize::from(entry.is_none());
             peptides.push(alphafold_peptide(&complex, &labels, entry, &weighting));
+        }
+        if !args.no_core_crops {
+            let crops: Vec<LabeledPeptide> = peptides
+                .iter()
+                .filter(|p| p.source == LabelSource::Alphafold)
+                .filter_map(|p| core_crop(p, CORE_CROP_MARGIN))
+                .collect();
+            notes.push(format!(
+                "{} AlphaFold rows also cut to their register ± {CORE_CROP_MARGIN} (bare NESs)",
+                crops.len()
+            ));
+            peptides.extend(crops);
         }
         if unmapped > 0 {
             notes.push(format!(

@@ -55,6 +55,7 @@ pub fn synthetic_examples(
                 pocket_weight: vec![1.0; len],
                 plddt: None,
                 mutations: Vec::new(),
+                crop: false,
                 binding,
                 pocket,
                 note: "synthetic".into(),

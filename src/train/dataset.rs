@@ -165,6 +165,9 @@ pub struct LabeledPeptide {
     pub plddt: Option<f32>,
     /// 0-based residues whose single mutation impaired export (NESdb), for recall@k.
     pub mutations: Vec<usize>,
+    /// A copy of another row cut down to its labelled register (bare NES, like a crystal excerpt).
+    #[serde(default)]
+    pub crop: bool,
     /// Where the labels came from, e.g. the structure file or the consensus class.
     pub note: String,
 }
@@ -192,6 +195,7 @@ impl LabeledPeptide {
             pocket_weight: vec![1.0; n],
             plddt: None,
             mutations: Vec::new(),
+            crop: false,
             note: note.to_string(),
         }
     }
@@ -252,6 +256,8 @@ pub struct Example {
     pub pocket_weight: Vec<f32>,
     pub plddt: Option<f32>,
     pub mutations: Vec<usize>,
+    #[serde(default)]
+    pub crop: bool,
     pub note: String,
     /// `[residue][feature]`; filled from the binary file's feature block, not from its JSON header.
     #[serde(skip)]
@@ -647,6 +653,7 @@ pub fn build_dataset(
             pocket_weight: p.pocket_weight,
             plddt: p.plddt,
             mutations: p.mutations,
+            crop: p.crop,
             note: p.note,
             features: f,
         });

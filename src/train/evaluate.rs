@@ -170,7 +170,9 @@ fn group_members(examples: &[&Example]) -> Vec<(String, Vec<usize>)> {
     };
     let af = |lo: f32, hi: f32| {
         move |e: &Example| {
-            e.source == LabelSource::Alphafold && e.plddt.is_some_and(|p| p >= lo && p < hi)
+            e.source == LabelSource::Alphafold
+                && !e.crop
+                && e.plddt.is_some_and(|p| p >= lo && p < hi)
         }
     };
     let mut out = vec![

@@ -208,6 +208,40 @@ pub fn alphafold_peptide(
     row
 }
 
+/// A copy of `row` cut to its labelled pockets ± `margin` residues: a bare NES like the crystal
+/// excerpts, so the model also learns registers without the flanks of a 20-mer. Rows whose
+/// labels fill fewer than four pockets (or have no weight there) give none.
+pub fn core_crop(row: &LabeledPeptide, margin: usize) -> Option<LabeledPeptide> {
+    let filled: Vec<usize> = (0..row.pocket.len())
+        .filter(|&i| row.pocket[i].is_some() && row.pocket_weight[i] > 0.0)
+        .collect();
+    if filled.len() < 4 {
+        return None;
+    }
+    let lo = filled[0].saturating_sub(margin);
+    let hi = (filled[filled.len() - 1] + margin + 1).min(row.pocket.len());
+    if lo == 0 && hi == row.pocket.len() {
+        return None;
+    }
+    let residues: Vec<char> = row.sequence.chars().collect();
+    let mut crop = row.clone();
+    crop.id = format!("{}:core", row.id);
+    crop.sequence = residues[lo..hi].iter().collect();
+    crop.binding = row.binding[lo..hi].to_vec();
+    crop.pocket = row.pocket[lo..hi].to_vec();
+    crop.binding_weight = row.binding_weight[lo..hi].to_vec();
+    crop.pocket_weight = row.pocket_weight[lo..hi].to_vec();
+    crop.mutations = row
+        .mutations
+        .iter()
+        .filter(|&&m| (lo..hi).contains(&m))
+        .map(|m| m - lo)
+        .collect();
+    crop.crop = true;
+    crop.note = format!("{}; cut to residues {}–{}", row.note, lo + 1, hi);
+    Some(crop)
+}
+
 fn entry_protein(e: &NesEntry) -> String {
     e.uniprot.clone().unwrap_or_else(|| e.protein.clone())
 }
