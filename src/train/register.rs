@@ -133,27 +133,65 @@ impl RegisterBounds {
 
     /// Whether consecutive filled pockets of `positions` keep these spacings (in `orientation`).
     pub fn admits(&self, positions: &[Option<usize>; 5], orientation: Orientation) -> bool {
-        let mut previous: Option<(usize, usize)> = None;
-        for (k, p) in positions.iter().enumerate() {
+        self.chain_ok(positions, orientation, 4)
+    }
+
+    /// Φ1..=Φ`last` filled (Φ0 optional), consecutive steps within the bounds.
+    fn chain_ok(
+        &self,
+        positions: &[Option<usize>; 5],
+        orientation: Orientation,
+        last: usize,
+    ) -> bool {
+        let mut previous: Option<usize> = None;
+        for (k, p) in positions.iter().enumerate().take(last + 1) {
             let Some(p) = *p else {
                 if k >= 1 {
                     return false;
                 }
                 continue;
             };
-            if let Some((pk, pp)) = previous {
+            if let Some(pp) = previous {
                 let step = match orientation {
                     Orientation::Forward => p.checked_sub(pp),
                     Orientation::Reverse => pp.checked_sub(p),
                 };
                 let (lo, hi) = self.step_into(k);
-                if pk + 1 != k || !step.is_some_and(|s| (lo..=hi).contains(&s)) {
+                if !step.is_some_and(|s| (lo..=hi).contains(&s)) {
                     return false;
                 }
             }
-            previous = Some((k, p));
+            previous = Some(p);
         }
         true
+    }
+
+    /// [`RegisterBounds::admits`], or a register cut by the end of a peptide of `len` residues:
+    /// Φ1–Φ3 filled in order and no room left for Φ4 before the end (the C-terminus forward, the
+    /// N-terminus reverse), as in groove excerpts that stop at the last residue the crystal
+    /// resolved (5DIF's reverse NES, 5DHF's).
+    pub fn admits_in(
+        &self,
+        positions: &[Option<usize>; 5],
+        orientation: Orientation,
+        len: usize,
+    ) -> bool {
+        if self.admits(positions, orientation) {
+            return true;
+        }
+        let last = 3;
+        let (Some(p), true) = (
+            positions[last],
+            positions[last + 1..].iter().all(Option::is_none),
+        ) else {
+            return false;
+        };
+        let lo = self.step_into(last + 1).0;
+        let no_room = match orientation {
+            Orientation::Forward => p + lo >= len,
+            Orientation::Reverse => p < lo,
+        };
+        no_room && self.chain_ok(positions, orientation, last)
     }
 }
 
@@ -303,6 +341,17 @@ fn decode_direction(gain: &[[f64; 5]], bounds: &RegisterBounds) -> Cell {
             }
             current.push(cell);
         }
+        // A register may stop after Φ3 where the peptide ends before Φ4 fits.
+        if k == 3 {
+            let lo_next = bounds.step_into(k + 1).0;
+            for cell in current.iter().skip(n.saturating_sub(lo_next)) {
+                for entry in &cell.top {
+                    push_top(&mut total.top, *entry);
+                }
+                total.log_sum = log_add(total.log_sum, cell.log_sum);
+                total.count += cell.count;
+            }
+        }
         previous = current;
     }
     for cell in previous {
@@ -393,10 +442,10 @@ mod tests {
             for p0 in &phi0s {
                 for p1 in 0..n {
                     for p2 in 0..n {
-                        for p3 in 0..n {
-                            for p4 in 0..n {
-                                let pos = [*p0, Some(p1), Some(p2), Some(p3), Some(p4)];
-                                if b.admits(&pos, orientation) {
+                        for p3 in &phi0s {
+                            for p4 in &phi0s {
+                                let pos = [*p0, Some(p1), Some(p2), *p3, *p4];
+                                if b.admits_in(&pos, orientation, n) {
                                     let s: f64 = pos
                                         .iter()
                                         .enumerate()
@@ -549,16 +598,47 @@ mod tests {
             .fold(f64::NEG_INFINITY, |acc, (s, _)| log_add(acc, *s));
         assert!((d.log_partition - z).abs() < 1e-9);
         assert!((d.best.expect("register").log_score - all[0].0).abs() < 1e-9);
-        // On a flat table the prior alone decides: the class-1a spacing wins.
+        // On a flat table the prior alone decides: the class-1a spacing wins (a register cut by
+        // the C-terminus pays one pocket less and may win; its steps are still 1a's).
         let flat = vec![[0.5, 0.1, 0.1, 0.1, 0.1, 0.1]; 14];
         let best = decode(&flat, &bounds).best.expect("register");
         let p: Vec<usize> = best.positions[1..].iter().flatten().copied().collect();
-        assert_eq!([p[1] - p[0], p[2] - p[1], p[3] - p[2]], [4, 3, 2]);
+        let steps: Vec<usize> = p.windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(steps[..], [4, 3, 2][..steps.len()]);
+    }
+
+    #[test]
+    fn a_register_cut_by_the_peptide_end() {
+        // 5DIF-like: a reverse NES whose Φ4 lies beyond the excerpt's N-terminus. M1 Φ3, L4 Φ2,
+        // L8 Φ1, I11 Φ0 (1-based), read C→N.
+        let t = table(11, &[(10, 0), (7, 1), (3, 2), (0, 3)], 0.8);
+        let best = decode(&t, &RegisterBounds::default())
+            .best
+            .expect("register");
+        assert_eq!(best.orientation, Orientation::Reverse);
+        assert_eq!(best.positions, [Some(10), Some(7), Some(3), Some(0), None]);
+        // Only at the end: the same three pockets in mid-peptide need their Φ4.
+        let b = RegisterBounds::default();
+        assert!(!b.admits_in(
+            &[None, Some(9), Some(5), Some(2), None],
+            Orientation::Reverse,
+            14
+        ));
+        assert!(b.admits_in(
+            &[None, Some(2), Some(6), Some(9), None],
+            Orientation::Forward,
+            10
+        ));
+        assert!(!b.admits_in(
+            &[None, Some(2), Some(6), Some(9), None],
+            Orientation::Forward,
+            11
+        ));
     }
 
     #[test]
     fn too_short_for_a_register() {
-        let t = table(5, &[], 0.5);
+        let t = table(4, &[], 0.5);
         let d = decode(&t, &RegisterBounds::default());
         assert!(d.best.is_none());
         assert_eq!(d.registers, 0);

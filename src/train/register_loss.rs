@@ -59,6 +59,9 @@ pub struct RegisterTargets {
     pub flip: Tensor<3, Int>,
     /// `[batch]` the prior part of each labelled register's score.
     pub prior_score: Tensor<1>,
+    /// `[batch, seq]` true where a register may *not* stop at Φ3 (it may where Φ4 no longer fits
+    /// before the end; the same positions in the flipped frame).
+    pub no_stop: Tensor<2, Bool>,
     /// Spacings and step preferences the decoder uses.
     pub bounds: RegisterBounds,
 }
@@ -70,8 +73,13 @@ impl RegisterTargets {
         let mut weight = vec![0f32; b];
         let mut padding = vec![false; b * seq * 5];
         let mut prior = vec![0f32; b];
+        let mut no_stop = vec![true; b * seq];
+        let lo4 = bounds.phi3_phi4.0;
         for (i, s) in samples.iter().enumerate() {
             let n = s.features.len().min(seq);
+            for t in n.saturating_sub(lo4)..n {
+                no_stop[i * seq + t] = false;
+            }
             for t in n..seq {
                 for k in 0..5 {
                     padding[(i * seq + t) * 5 + k] = true;
@@ -95,6 +103,7 @@ impl RegisterTargets {
             padding: Tensor::from_data(TensorData::new(padding, [b, seq, 5]), device),
             flip: flip_indices(&lengths, b, seq, device),
             prior_score: Tensor::from_data(TensorData::new(prior, [b]), device),
+            no_stop: Tensor::from_data(TensorData::new(no_stop, [b, seq]), device),
             bounds: *bounds,
         }
     }
@@ -123,8 +132,13 @@ fn shift(x: &Tensor<2>, step: usize) -> Tensor<2> {
     )
 }
 
-/// `[batch]` log-sum over every forward register of `gain` (`[batch, seq, 5]`, Φ0..Φ4).
-fn log_partition_forward(gain: &Tensor<3>, bounds: &RegisterBounds) -> Tensor<1> {
+/// `[batch]` log-sum over every forward register of `gain` (`[batch, seq, 5]`, Φ0..Φ4), those cut
+/// after Φ3 by the end of the peptide included.
+fn log_partition_forward(
+    gain: &Tensor<3>,
+    bounds: &RegisterBounds,
+    no_stop: &Tensor<2, Bool>,
+) -> Tensor<1> {
     let [b, seq, _] = gain.dims();
     let g = |k: usize| gain.clone().narrow(2, k, 1).squeeze_dim::<2>(2);
     let [absent, present] = bounds.phi0_log_prior.map(|v| v as f32);
@@ -133,6 +147,7 @@ fn log_partition_forward(gain: &Tensor<3>, bounds: &RegisterBounds) -> Tensor<1>
     let mut terms = vec![Tensor::full([b, seq], absent, &gain.device())];
     terms.extend((lo..=hi).map(|s| shift(&phi0, s).add_scalar(bounds.step_prior(1, s) as f32)));
     let mut alpha = lse(terms) + g(1);
+    let mut cut = None;
     for (k, (lo, hi)) in [
         (2, bounds.phi1_phi2),
         (3, bounds.phi2_phi3),
@@ -140,9 +155,16 @@ fn log_partition_forward(gain: &Tensor<3>, bounds: &RegisterBounds) -> Tensor<1>
     ] {
         let steps = (lo..=hi).map(|s| shift(&alpha, s).add_scalar(bounds.step_prior(k, s) as f32));
         alpha = lse(steps.collect()) + g(k);
+        if k == 3 {
+            cut = Some(alpha.clone().mask_fill(no_stop.clone(), NEG));
+        }
     }
-    let m = alpha.clone().max_dim(1).detach();
-    ((alpha - m.clone()).exp().sum_dim(1).log() + m).squeeze_dim::<1>(1)
+    let ends = match cut {
+        Some(c) => Tensor::cat(vec![alpha, c], 1),
+        None => alpha,
+    };
+    let m = ends.clone().max_dim(1).detach();
+    ((ends - m.clone()).exp().sum_dim(1).log() + m).squeeze_dim::<1>(1)
 }
 
 /// Weighted mean of `log Z − score(labelled register)` over the rows that have one.
@@ -152,12 +174,12 @@ pub fn register_loss(pocket_logits: Tensor<3>, targets: &RegisterTargets) -> Ten
     let [b, _, classes] = logp.dims();
     let none = logp.clone().narrow(2, 0, 1);
     let gain = (logp.narrow(2, 1, classes - 1) - none).mask_fill(targets.padding.clone(), NEG);
-    let forward = log_partition_forward(&gain, bounds);
+    let forward = log_partition_forward(&gain, bounds, &targets.no_stop);
     let reversed = gain
         .clone()
         .gather(1, targets.flip.clone().repeat_dim(2, 5));
     // Padding stays at the end after the flip, still NEG.
-    let reverse = log_partition_forward(&reversed, bounds);
+    let reverse = log_partition_forward(&reversed, bounds, &targets.no_stop);
     let both: Tensor<2> = Tensor::stack(vec![forward, reverse], 1);
     let m = both.clone().max_dim(1).detach();
     let log_z = ((both - m.clone()).exp().sum_dim(1).log() + m).squeeze_dim::<1>(1);
