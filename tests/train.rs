@@ -1009,7 +1009,7 @@ fn bundled_model_decodes_the_pki_register_with_and_without_flanks() {
     use nesbind::embed::{Embedder, EsmModel, default_model_dir};
     use nesbind::train::checkpoint::default_checkpoint_dir;
     use nesbind::train::esm::EsmResidueEmbedder;
-    use nesbind::train::register::{RegisterBounds, decode};
+    use nesbind::train::register::decode;
     let device = Device::flex();
     let predictor =
         Predictor::load(&default_checkpoint_dir().expect("bundled"), &device).expect("loads");
@@ -1023,7 +1023,8 @@ fn bundled_model_decodes_the_pki_register_with_and_without_flanks() {
     let features = embedder.embed(&peptides).expect("embeds");
     for ((p, f), phi1) in peptides.iter().zip(&features).zip([6usize, 0]) {
         let out = predictor.outputs(p, f).expect("predicts");
-        let best = decode(&out.pocket, &RegisterBounds::default())
+        // With the step preferences the checkpoint learned, as `predict` decodes.
+        let best = decode(&out.pocket, &predictor.checkpoint.info.register)
             .best
             .expect("a register");
         assert_eq!(
