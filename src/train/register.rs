@@ -118,9 +118,13 @@ impl RegisterBounds {
             let (lo, hi) = self.step_into(k);
             let hi = hi.min(MAX_STEP);
             let total: f64 = (lo..=hi).map(|s| counts[k - 1][s] + 1.0).sum();
-            for step in 0..=MAX_STEP {
-                self.step_log_prior[k - 1][step] = if (lo..=hi).contains(&step) {
-                    ((counts[k - 1][step] + 1.0) / total).ln()
+            for (step, (prior, count)) in self.step_log_prior[k - 1]
+                .iter_mut()
+                .zip(counts[k - 1])
+                .enumerate()
+            {
+                *prior = if (lo..=hi).contains(&step) {
+                    ((count + 1.0) / total).ln()
                 } else {
                     0.0
                 };
