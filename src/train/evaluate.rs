@@ -193,6 +193,10 @@ fn group_members(examples: &[&Example]) -> Vec<(String, Vec<usize>)> {
             pick(&af(f32::NEG_INFINITY, 50.0)),
         ),
         (
+            "alphafold cut to the NES, pLDDT ≥ 50".into(),
+            pick(&|e| e.crop && e.plddt.is_some_and(|p| p >= 50.0)),
+        ),
+        (
             "mutation".into(),
             pick(&|e| e.source == LabelSource::Mutation),
         ),
