@@ -7,7 +7,8 @@
 //! Opt-in (not part of `cargo test`): `NESBIND_FUZZ_SECONDS=600 cargo test --release --test fuzz
 //! -- --ignored --nocapture` runs every reader for that many seconds (default 20). Crashing or
 //! hanging inputs are written to `target/fuzz-crashers/` and fail the run; add them to the
-//! regression tests.
+//! regression tests. `NESBIND_FUZZ_READERS=pdb,mmcif` limits the run to those readers (pdb, mmcif,
+//! gz, nesdb, fasta, tokenizer, safetensors).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -199,11 +200,18 @@ fn readers_never_panic_or_hang_on_mutated_real_files() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
     let budget = Duration::from_secs(seconds);
+    // NESBIND_FUZZ_READERS=pdb,mmcif runs only those (names as in the report).
+    let only: Option<Vec<String>> = std::env::var("NESBIND_FUZZ_READERS")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut report = Vec::new();
     let mut failures = Vec::new();
     let mut run = |name: &str, seeds: Vec<Vec<u8>>, reader: &mut dyn FnMut(&[u8]) -> bool| {
+        if only.as_ref().is_some_and(|o| !o.iter().any(|n| n == name)) {
+            return;
+        }
         let o = fuzz(name, &seeds, budget, reader);
         report.push(format!(
             "{name}: {} inputs from {} seeds in {seconds} s, {} refused, {} panics/hangs",
