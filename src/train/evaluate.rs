@@ -222,6 +222,12 @@ fn labelled_register(e: &Example) -> [Option<usize>; 5] {
     out
 }
 
+/// Whether residue `i`'s binding label is known: mutation rows know only their positives, every
+/// other row knows every residue.
+fn binding_known(e: &Example, i: usize) -> bool {
+    e.source != LabelSource::Mutation || e.binding_weight[i] > 0.0
+}
+
 fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) -> MethodMetrics {
     let mut exact = Ratio::default();
     let mut pocket = Ratio::default();
@@ -247,9 +253,7 @@ fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) 
             }
         }
         for (i, class) in classes.iter().enumerate() {
-            // Mutation rows know only their positives; other rows know every residue.
-            let known = e.source != LabelSource::Mutation || e.binding_weight[i] > 0.0;
-            if known {
+            if binding_known(e, i) {
                 predicted.push(*class > 0);
                 truth.push(e.binding[i]);
                 scores.push(out.binding.get(i).copied().unwrap_or(0.0));
@@ -305,9 +309,7 @@ pub fn score_groups(outputs: &MethodOutputs) -> (Vec<GroupReport>, Vec<CurveSet>
                     .iter()
                     .flat_map(|(e, o)| {
                         (0..e.len())
-                            .filter(|i| {
-                                e.source != LabelSource::Mutation || e.binding_weight[*i] > 0.0
-                            })
+                            .filter(|&i| binding_known(e, i))
                             .map(|i| (o.binding[i], e.binding[i]))
                             .collect::<Vec<_>>()
                     })

@@ -96,19 +96,10 @@ impl PlddtWeighting {
     }
 }
 
-/// Per-residue pLDDT of a predicted chain (mean B-factor of each residue's atoms) and the chain's
-/// mean over CA atoms (as AlphaFold reports it).
-pub fn residue_plddt(complex: &Complex, labels: &[ResidueLabel]) -> (Vec<f32>, f32) {
+/// Mean pLDDT of a predicted peptide chain over its CA atoms (as AlphaFold reports it); NaN
+/// without CA atoms.
+pub fn peptide_plddt(complex: &Complex, labels: &[ResidueLabel]) -> f32 {
     let chain = complex.peptide_chain();
-    let per_residue: Vec<f32> = labels
-        .iter()
-        .map(|l| {
-            chain.residues.get(l.residue_index).map_or(f32::NAN, |r| {
-                let n = r.atoms.len().max(1) as f32;
-                r.atoms.iter().map(|a| a.b_factor).sum::<f32>() / n
-            })
-        })
-        .collect();
     let cas: Vec<f32> = labels
         .iter()
         .filter_map(|l| {
@@ -119,12 +110,11 @@ pub fn residue_plddt(complex: &Complex, labels: &[ResidueLabel]) -> (Vec<f32>, f
                 .map(|a| a.b_factor)
         })
         .collect();
-    let mean = if cas.is_empty() {
+    if cas.is_empty() {
         f32::NAN
     } else {
         cas.iter().sum::<f32>() / cas.len() as f32
-    };
-    (per_residue, mean)
+    }
 }
 
 /// Where a peptide lies in its NESdb entry: 0-based offset of the peptide in the full sequence.
@@ -148,7 +138,7 @@ pub fn alphafold_peptide(
 ) -> LabeledPeptide {
     let name = complex.name().to_string();
     let sequence: String = labels.iter().map(|l| l.code).collect();
-    let (_, plddt) = residue_plddt(complex, labels);
+    let plddt = peptide_plddt(complex, labels);
     let w = weighting.weight(plddt);
     let n = labels.len();
     let offset = entry.and_then(|e| locate(e, &sequence));
