@@ -25,9 +25,12 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Structures to open in the window (PDB / mmCIF, optionally .gz); none = the last session or the
-    /// bundled examples.
+    /// Structures or folders of structures to open in the window (PDB / mmCIF, optionally .gz); none =
+    /// the last session or the bundled examples.
     files: Vec<std::path::PathBuf>,
+    /// Colouring of the window's view: label, prediction, pocket, residue or plddt.
+    #[arg(long, value_name = "MODE", value_parser = parse_colour)]
+    colour: Option<nesbind::app::state::ColourMode>,
     /// Save a screenshot of the window to this PNG once the files are loaded, then quit.
     #[arg(long, value_name = "PNG")]
     screenshot: Option<std::path::PathBuf>,
@@ -77,6 +80,14 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
-        None => nesbind::app::run_with_files(cli.files, cli.screenshot),
+        None => nesbind::app::run_with_files(cli.files, cli.screenshot, cli.colour),
     }
+}
+
+fn parse_colour(name: &str) -> Result<nesbind::app::state::ColourMode, String> {
+    use nesbind::app::state::ColourMode;
+    ColourMode::from_cli_name(name).ok_or_else(|| {
+        let names: Vec<&str> = ColourMode::ALL.iter().map(|m| m.cli_name()).collect();
+        format!("unknown colouring '{name}' (one of {})", names.join(", "))
+    })
 }

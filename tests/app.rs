@@ -26,6 +26,7 @@ fn harness(paths: Vec<PathBuf>) -> Harness<'static, NesbindApp> {
                     paths,
                     screenshot: None,
                     fresh: true,
+                    colour: None,
                 },
             )
         })
@@ -108,7 +109,7 @@ fn switching_colouring_changes_the_view() {
     h.get_by_label("hydrophobic (AVLIM)");
 
     // The colour mode combo box is a real widget too: open it and pick a mode.
-    h.get_by_label("Colour peptide by").click();
+    h.get_by_label("Colour by").click();
     h.run_steps(2);
     h.get_by_label("Structure label").click();
     h.run_steps(2);
@@ -148,6 +149,7 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
                     paths: vec![bundled("3NBY_groove_excerpt.pdb")],
                     screenshot: None,
                     fresh: true,
+                    colour: None,
                 },
             )
         });
@@ -485,4 +487,141 @@ fn editing_chain_roles_rebuilds_the_complex() {
     assert_eq!(complex.receptor_chain().id, "A");
     assert_eq!(complex.peptide_chain().id, "C");
     assert_eq!(doc.file.peptide.as_deref(), Some("C"));
+}
+
+#[test]
+fn opening_a_folder_fills_the_browser_and_next_previous_step_through_it() {
+    let folder = nesbind::assets_dir().join("structures");
+    let mut h = harness(vec![folder]);
+    wait_idle(&mut h);
+    let app = h.state();
+    assert_eq!(app.docs.len(), 7, "every structure of the folder");
+    // Sorted by file name; the first complex is active (the CA trace is not a complex).
+    let first = app.active_document().expect("an active file").name();
+    assert_eq!(first, "3GJX_groove_excerpt");
+    let rows = nesbind::app::browser::browser_rows(&app.docs, &app.state.browser);
+    assert_eq!(rows.len(), 7);
+    h.get_by_label("3NC0_groove_excerpt");
+    h.get_by_label("Labelled Φ0–Φ4");
+
+    h.key_press(egui::Key::N);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().active_document().unwrap().name(),
+        "3NBY_groove_excerpt",
+        "N skips the CA trace, which is not a complex"
+    );
+    h.get_by_label("Next >").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().active_document().unwrap().name(),
+        "3NBZ_groove_excerpt"
+    );
+    h.key_press(egui::Key::P);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().active_document().unwrap().name(),
+        "3NBY_groove_excerpt"
+    );
+
+    // Column titles sort: CRM1 length ascending, then descending.
+    h.get_by_label("CRM1").click();
+    h.run_steps(2);
+    h.get_by_label("CRM1 ↑").click();
+    h.run_steps(2);
+    h.get_by_label("CRM1 ↓");
+    let app = h.state();
+    let rows = nesbind::app::browser::browser_rows(&app.docs, &app.state.browser);
+    let lengths: Vec<usize> = rows
+        .iter()
+        .filter_map(|r| r.receptor.map(|x| x.0))
+        .collect();
+    assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "{lengths:?}");
+    assert!(
+        rows.last().unwrap().receptor.is_none(),
+        "the CA trace (no complex) sorts last"
+    );
+
+    // A filter narrows the rows, and next/previous follow the filtered order.
+    h.state_mut().state.browser.filter = "5D".into();
+    h.run_steps(2);
+    let app = h.state();
+    let rows = nesbind::app::browser::browser_rows(&app.docs, &app.state.browser);
+    assert_eq!(rows.len(), 2);
+    h.state_mut().step_active(1);
+    h.run_steps(1);
+    assert_eq!(
+        h.state().active_document().unwrap().name(),
+        "5DHF_groove_excerpt"
+    );
+}
+
+#[test]
+fn an_opened_file_becomes_the_active_one() {
+    let mut h = harness(vec![bundled("3NBY_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    assert_eq!(
+        h.state().active_document().unwrap().name(),
+        "3NBY_groove_excerpt"
+    );
+    h.state_mut()
+        .open_paths(&[bundled("5DHF_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    let app = h.state();
+    assert_eq!(app.docs.len(), 2);
+    assert_eq!(app.state.active, Some(1));
+    assert_eq!(app.active_document().unwrap().name(), "5DHF_groove_excerpt");
+}
+
+#[test]
+fn colour_by_plddt_colours_receptor_and_peptide_with_the_alphafold_palette() {
+    let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/af_style_3NBY.cif");
+    let mut h = harness(vec![model]);
+    wait_idle(&mut h);
+    h.state_mut().set_colour_mode(ColourMode::Plddt);
+    h.run_steps(3);
+    let app = h.state();
+    let doc = app.active_document().expect("the model is open");
+    let complex = doc.complex().expect("a complex");
+    assert!(complex.structure.is_predicted);
+    let peptide_plddt = doc.plddt(complex.peptide, 0).expect("pLDDT of the peptide");
+    let receptor_plddt = doc.plddt(complex.receptor, 0).expect("pLDDT of CRM1");
+    let scene = app.scene();
+    for value in [peptide_plddt, receptor_plddt] {
+        let c = nesbind::render::colour::plddt_colour(value);
+        assert!(
+            scene.spheres.iter().any(|s| s.colour == c),
+            "pLDDT {value} colour {c:?} is drawn"
+        );
+    }
+    h.get_by_label("very high (> 90)");
+    h.get_by_label("very low (< 50)");
+}
+
+#[test]
+fn context_trace_is_superposed_on_the_active_crm1() {
+    // The bundled session: the 3NBY groove excerpt active, the full 3NBY CRM1–Ran CA trace as context.
+    let mut h = harness(Vec::new());
+    wait_idle(&mut h);
+    let app = h.state();
+    let context = app
+        .docs
+        .iter()
+        .position(|d| d.file.show_as_context)
+        .expect("the CA trace is context");
+    let frame = app.frames[context].expect("superposed");
+    assert!(frame.groove_only && frame.pairs >= 20);
+    assert!(frame.rmsd < 1.0, "CA RMSD {}", frame.rmsd);
+
+    // A crystal groove over another complex: 5DHF's CRM1 on 3NBY's, within 1 Å over the groove.
+    let i = app
+        .docs
+        .iter()
+        .position(|d| d.name() == "5DHF_groove_excerpt")
+        .unwrap();
+    h.state_mut().set_show_as_context(i, true);
+    h.run_steps(2);
+    let frame = h.state().frames[i].expect("5DHF superposed");
+    assert!(frame.rmsd < 1.0, "5DHF on 3NBY: CA RMSD {}", frame.rmsd);
+    h.get_by_label_contains("5DHF_groove_excerpt on this CRM1");
 }

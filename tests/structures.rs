@@ -651,3 +651,98 @@ fn every_shared_alphafold_model_is_a_complex() {
     assert!(refused.len() <= 10, "{refused:#?}");
     assert!(long >= 30, "{long} long peptides");
 }
+
+#[test]
+fn headerless_alphafold_models_are_recognised_by_their_b_factors() {
+    // The multimer models carry no header; one B-factor per residue in 0–100 gives them away.
+    let text = "ATOM      1  N   LEU B   1      10.000  10.000  10.000  1.00 71.50           N\n\
+                ATOM      2  CA  LEU B   1      11.400  10.000  10.000  1.00 71.50           C\n\
+                ATOM      3  N   ALA B   2      12.000  11.300  10.000  1.00 44.25           N\n\
+                ATOM      4  CA  ALA B   2      13.400  11.300  10.000  1.00 44.25           C\n\
+                END\n";
+    let s = nesbind::structure::load_structure_bytes(
+        std::path::Path::new("model.pdb"),
+        text.as_bytes(),
+    )
+    .unwrap();
+    assert!(s.is_predicted);
+    // Refined B-factors differ within a residue; a CA trace has one atom per residue.
+    let crystal = text.replacen("71.50           C", "23.10           C", 1);
+    let s =
+        nesbind::structure::load_structure_bytes(std::path::Path::new("x.pdb"), crystal.as_bytes())
+            .unwrap();
+    assert!(!s.is_predicted);
+    let s = load_structure(&nesbind::assets_dir().join("structures/3NBY_CRM1_Ran_CA.pdb")).unwrap();
+    assert!(!s.is_predicted, "a CA trace is not a model");
+    let s =
+        load_structure(&nesbind::assets_dir().join("structures/3NBY_groove_excerpt.pdb")).unwrap();
+    assert!(!s.is_predicted);
+}
+
+/// Share of residues on which DSSP and the CA rule agree about helix / not helix.
+fn helix_agreement(chain: &nesbind::structure::Chain) -> (f32, f32) {
+    use nesbind::structure::{SecondaryStructure, dssp, from_ca_geometry};
+    let a = dssp(chain);
+    let b = from_ca_geometry(chain);
+    let same = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| (**x == SecondaryStructure::Helix) == (**y == SecondaryStructure::Helix))
+        .count();
+    let helix = a
+        .iter()
+        .filter(|s| **s == SecondaryStructure::Helix)
+        .count();
+    (same as f32 / a.len() as f32, helix as f32 / a.len() as f32)
+}
+
+#[test]
+fn ca_rule_agrees_with_dssp_on_the_crystal_grooves() {
+    for name in ["3GJX", "3NBY", "3NBZ", "3NC0", "5DHF", "5DIF"] {
+        let path = nesbind::assets_dir().join(format!("structures/{name}_groove_excerpt.pdb"));
+        let s = load_structure(&path).unwrap();
+        let c =
+            Complex::build(s, &ChainOverrides::default(), &PocketDefinition::bundled()).unwrap();
+        let (agree, helix) = helix_agreement(c.receptor_chain());
+        // The long excerpts are helices of HEAT repeats 11–12; the short ones are scattered
+        // pocket-lining residues (no helix to find).
+        if c.receptor_chain().residues.len() >= 60 {
+            assert!(helix > 0.6, "{name}: DSSP helix share {helix}");
+        }
+        eprintln!("{name}: agree {agree:.3} helix {helix:.3}");
+        assert!(agree >= 0.85, "{name}: CA rule agrees with DSSP on {agree}");
+    }
+}
+
+#[test]
+fn ca_rule_agrees_with_dssp_on_alphafold_crm1() {
+    let Some(dir) = nesbind::shared_alphafold_dir() else {
+        eprintln!("skipped: ../shared/data/structures/alphafold_complexes is absent");
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".pdb.gz"))
+        .collect();
+    files.sort();
+    for path in files.iter().take(3) {
+        let s = load_structure(path).unwrap();
+        assert!(
+            s.is_predicted,
+            "{}: pLDDT in the B-factor column",
+            path.display()
+        );
+        let c =
+            Complex::build(s, &ChainOverrides::default(), &PocketDefinition::bundled()).unwrap();
+        let (agree, helix) = helix_agreement(c.receptor_chain());
+        // CRM1 is 21 HEAT repeats: mostly helix.
+        assert!(helix > 0.6, "{}: DSSP helix share {helix}", path.display());
+        eprintln!("{}: agree {agree:.3} helix {helix:.3}", path.display());
+        assert!(
+            agree >= 0.85,
+            "{}: CA rule agrees with DSSP on {agree}",
+            path.display()
+        );
+    }
+}

@@ -1067,3 +1067,44 @@ fn core_crop_cuts_a_row_to_its_register() {
     weak.pocket_weight = vec![0.0; 20];
     assert!(core_crop(&weak, 1).is_none());
 }
+
+#[test]
+fn mirrored_copy_reads_a_row_backwards() {
+    use nesbind::train::sources::mirrored;
+    let seq = "SGNSNELALKLAGLDINKTE";
+    let mut pocket = vec![None; 20];
+    for (i, k) in [(6, 1u8), (10, 2), (13, 3), (15, 4)] {
+        pocket[i] = Some(k);
+    }
+    let mut row = LabeledPeptide::new(
+        "m",
+        "PKIA",
+        LabelSource::Alphafold,
+        seq,
+        pocket.iter().map(Option::is_some).collect(),
+        pocket,
+        "model",
+    );
+    row.mutations = vec![10, 18];
+    row.binding_weight[0] = 0.0;
+    let copy = mirrored(&row, 0.5).expect("a copy");
+    assert_eq!(copy.sequence, "ETKNIDLGALKLALENSNGS");
+    assert!(copy.mirrored && !row.mirrored && copy.id.ends_with(":mirrored"));
+    assert_eq!(copy.protein, "PKIA", "same protein, so the same fold");
+    // Φ1 (L7) is now residue 14, Φ4 (I16) residue 5: Φ4 comes first, a reverse register.
+    assert_eq!(copy.pocket[13], Some(1));
+    assert_eq!(copy.pocket[4], Some(4));
+    assert_eq!(copy.mutations, vec![9, 1]);
+    assert_eq!(copy.binding_weight[19], 0.0);
+    assert_eq!(copy.binding_weight[0], 0.5);
+    assert_eq!(copy.pocket_weight[13], 0.5);
+    let back = mirrored(&copy, 2.0).expect("a copy of the copy");
+    assert_eq!(back.sequence, row.sequence);
+    assert_eq!(back.pocket, row.pocket);
+    assert_eq!(back.binding_weight, row.binding_weight);
+    // Fewer than four labelled pockets, or weight 0: no copy.
+    let mut weak = row.clone();
+    weak.pocket_weight = vec![0.0; 20];
+    assert!(mirrored(&weak, 0.5).is_none());
+    assert!(mirrored(&row, 0.0).is_none());
+}

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::labels::{LabelSettings, ResidueLabel, label_complex};
-use crate::structure::{ChainOverrides, Complex, Pocket, PocketDefinition, Structure};
+use crate::structure::{
+    Chain, ChainOverrides, Complex, NumberingMap, Pocket, PocketDefinition, SecondaryStructure,
+    Structure, assign_secondary_structure,
+};
 
 use super::state::OpenedFile;
 
@@ -12,7 +15,10 @@ use super::state::OpenedFile;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
     pub probabilities: Vec<Option<f32>>,
+    /// Pockets of the decoded register, shown only on residues predicted to bind.
     pub pockets: Vec<Option<Pocket>>,
+    /// Pockets of the decoded register on every residue it places (for comparison with the labels).
+    pub register: Vec<Option<Pocket>>,
     /// Which model produced it, for the legend and the table.
     pub model: String,
 }
@@ -26,6 +32,8 @@ pub enum Content {
     StructureOnly {
         structure: Box<Structure>,
         reason: String,
+        /// The chain most like human XPO1, numbered, so the file can be superposed as context.
+        receptor: Option<(usize, NumberingMap)>,
     },
     /// Not readable at all.
     Failed { reason: String },
@@ -37,6 +45,8 @@ pub struct Document {
     pub content: Content,
     pub labels: Vec<ResidueLabel>,
     pub prediction: Option<Prediction>,
+    /// Secondary structure per chain and residue (for the cartoon), computed when the file is read.
+    pub secondary: Vec<Vec<SecondaryStructure>>,
 }
 
 impl Document {
@@ -71,6 +81,36 @@ impl Document {
         }
     }
 
+    /// The CRM1 chain and its human numbering: what superposition pairs residues by.
+    pub fn receptor_frame(&self) -> Option<(&Chain, &NumberingMap)> {
+        match &self.content {
+            Content::Complex(c) => Some((c.receptor_chain(), &c.numbering)),
+            Content::StructureOnly {
+                structure,
+                receptor: Some((i, map)),
+                ..
+            } => Some((structure.chains.get(*i)?, map)),
+            _ => None,
+        }
+    }
+
+    /// pLDDT of a residue (its CA's B-factor, else its first atom's) in a predicted model; `None` for
+    /// experimental structures, whose B-factor column means something else.
+    pub fn plddt(&self, chain: usize, residue: usize) -> Option<f32> {
+        let structure = self.structure().filter(|s| s.is_predicted)?;
+        let r = structure.chains.get(chain)?.residues.get(residue)?;
+        r.ca().or_else(|| r.atoms.first()).map(|a| a.b_factor)
+    }
+
+    /// Mean pLDDT of the peptide's residues (predicted models only).
+    pub fn peptide_plddt(&self) -> Option<f32> {
+        let c = self.complex()?;
+        let values: Vec<f32> = (0..c.peptide_chain().residues.len())
+            .filter_map(|i| self.plddt(c.peptide, i))
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f32>() / values.len() as f32)
+    }
+
     pub fn label_of(&self, peptide_residue: usize) -> Option<&ResidueLabel> {
         self.labels
             .iter()
@@ -86,6 +126,7 @@ impl Document {
         self.content = content;
         self.labels = labels;
         self.prediction = None;
+        self.secondary = secondary_of(self.structure());
     }
 
     pub fn relabel(&mut self, settings: &LabelSettings) {
@@ -94,6 +135,25 @@ impl Document {
             .map(|c| label_complex(c, settings))
             .unwrap_or_default();
     }
+}
+
+/// Shortest chain worth numbering as CRM1, and the identity to human XPO1 it needs: a context file
+/// (CRM1–Ran, a CRM1 trace) has no peptide, so chain roles leave its receptor undecided.
+const CONTEXT_RECEPTOR_MIN_LEN: usize = 50;
+const CONTEXT_RECEPTOR_MIN_IDENTITY: f32 = 0.3;
+
+/// The chain of `structure` most like human XPO1, with its numbering.
+fn guess_receptor(structure: &Structure) -> Option<(usize, NumberingMap)> {
+    structure
+        .chains
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.polymer_len() >= CONTEXT_RECEPTOR_MIN_LEN)
+        .map(|(i, c)| (i, NumberingMap::for_chain(c)))
+        .filter(|(_, m)| {
+            m.identity >= CONTEXT_RECEPTOR_MIN_IDENTITY && m.mapped >= CONTEXT_RECEPTOR_MIN_LEN
+        })
+        .max_by_key(|(_, m)| m.identical())
 }
 
 fn overrides_of(file: &OpenedFile) -> ChainOverrides {
@@ -118,6 +178,7 @@ fn build_content(
         }
         Err(e) => (
             Content::StructureOnly {
+                receptor: guess_receptor(&structure),
                 structure: Box::new(structure),
                 reason: e.to_string(),
             },
@@ -161,12 +222,21 @@ fn document_from(
         Ok(structure) => build_content(structure, &file, pockets, settings),
         Err(reason) => (Content::Failed { reason }, Vec::new()),
     };
-    Document {
+    let mut doc = Document {
         file,
         content,
         labels,
         prediction: None,
-    }
+        secondary: Vec::new(),
+    };
+    doc.secondary = secondary_of(doc.structure());
+    doc
+}
+
+fn secondary_of(structure: Option<&Structure>) -> Vec<Vec<SecondaryStructure>> {
+    structure
+        .map(|s| s.chains.iter().map(assign_secondary_structure).collect())
+        .unwrap_or_default()
 }
 
 /// Short name of a path for lists ("3NBY_groove_excerpt.pdb").

@@ -1,6 +1,7 @@
 //! The desktop application (`nesbind` with no subcommand): an eframe window with the 3D view, files,
 //! labelling and log panels. It drives the library; long work runs in background jobs.
 
+pub mod browser;
 pub mod document;
 pub mod gpu;
 pub mod jobs;
@@ -44,7 +45,11 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
 }
 
 /// Convenience for the CLI: the files given as arguments.
-pub fn run_with_files(paths: Vec<PathBuf>, screenshot: Option<PathBuf>) -> anyhow::Result<()> {
+pub fn run_with_files(
+    paths: Vec<PathBuf>,
+    screenshot: Option<PathBuf>,
+    colour: Option<state::ColourMode>,
+) -> anyhow::Result<()> {
     // A mistyped subcommand arrives here as a file name: say so instead of opening an empty window.
     if let Some(missing) = paths.iter().find(|p| !p.exists()) {
         anyhow::bail!(
@@ -57,5 +62,6 @@ pub fn run_with_files(paths: Vec<PathBuf>, screenshot: Option<PathBuf>) -> anyho
         paths,
         screenshot,
         fresh,
+        colour,
     })
 }

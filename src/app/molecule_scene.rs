@@ -9,15 +9,27 @@ use crate::render::colour::{self, Rgba};
 use crate::render::scene::{
     MAX_CA_STEP, Scene, SceneBuilder, StickAtom, TracePoint, bonds_by_distance, element_colour,
 };
-use crate::structure::{Chain, ChainRole, Complex, Pocket};
+use crate::structure::{
+    Chain, ChainRole, Complex, Pocket, SecondaryStructure, Superposition, segments,
+    superpose_receptors,
+};
 
 use super::document::Document;
-use super::state::{ColourMode, DisplaySettings};
+use super::state::{ColourMode, DisplaySettings, ReceptorStyle};
 
 const RECEPTOR_TUBE: f32 = 0.38;
 const PEPTIDE_TUBE: f32 = 0.62;
 const OTHER_TUBE: f32 = 0.3;
 const CONTEXT_TUBE: f32 = 0.24;
+const CONTEXT_PEPTIDE_TUBE: f32 = 0.42;
+/// Helix cylinders: about the radius of the CA helix (2.3 Å), so side chains stick out of them.
+const HELIX_RADIUS: f32 = 1.9;
+/// Rise per residue of an α-helix (Å).
+const HELIX_RISE: f32 = 1.5;
+/// Consecutive axis points farther apart than this are not joined (a broken helix).
+const HELIX_AXIS_STEP: f32 = 4.0;
+const LOOP_TUBE: f32 = 0.45;
+const STRAND_TUBE: f32 = 0.8;
 const LINING_SPHERE: f32 = 1.0;
 const STICK_ATOM: f32 = 0.24;
 const STICK_BOND: f32 = 0.15;
@@ -61,13 +73,22 @@ pub fn peptide_colour(doc: &Document, residue_index: usize, code: char, mode: Co
             None => colour::UNKNOWN,
         },
         ColourMode::ResidueType => colour::residue_type_colour(code),
+        ColourMode::Plddt => doc
+            .complex()
+            .and_then(|c| doc.plddt(c.peptide, residue_index))
+            .map(colour::plddt_colour)
+            .unwrap_or(colour::UNKNOWN),
     }
 }
+
+/// Where a document's coordinates go in the view: its superposition onto the active complex, if any.
+type Place<'a> = &'a dyn Fn(Vec3) -> Vec3;
 
 fn trace_points(
     chain: &Chain,
     object: usize,
     chain_index: usize,
+    place: Place<'_>,
     colour_of: impl Fn(usize) -> Rgba,
 ) -> Vec<TracePoint> {
     chain
@@ -76,7 +97,7 @@ fn trace_points(
         .enumerate()
         .filter_map(|(i, r)| {
             r.ca().map(|ca| TracePoint {
-                pos: ca.pos,
+                pos: place(ca.pos),
                 colour: colour_of(i),
                 residue: Some(ResidueRef::new(object, chain_index, i)),
             })
@@ -84,43 +105,84 @@ fn trace_points(
         .collect()
 }
 
-/// Builds the scene for `docs`: `active` in full detail, the others flagged as context as thin traces.
-pub fn build_scene(docs: &[Document], active: Option<usize>, display: &DisplaySettings) -> Scene {
+/// For every document, the superposition of its CRM1 onto the active complex's CRM1 (through human
+/// XPO1 numbering), when it is drawn as context and both have a numbered CRM1; `None` otherwise (drawn
+/// in its own coordinates).
+pub fn context_frames(docs: &[Document], active: Option<usize>) -> Vec<Option<Superposition>> {
+    let target = active
+        .and_then(|a| docs.get(a))
+        .and_then(Document::receptor_frame);
+    docs.iter()
+        .enumerate()
+        .map(|(i, doc)| {
+            if Some(i) == active || !doc.file.show_as_context {
+                return None;
+            }
+            superpose_receptors(doc.receptor_frame()?, target?)
+        })
+        .collect()
+}
+
+/// Builds the scene for `docs`: `active` in full detail, the others flagged as context as thin traces,
+/// each moved by its entry of `frames` (see [`context_frames`]).
+pub fn build_scene(
+    docs: &[Document],
+    active: Option<usize>,
+    display: &DisplaySettings,
+    frames: &[Option<Superposition>],
+) -> Scene {
     let mut b = SceneBuilder::new();
     for (object, doc) in docs.iter().enumerate() {
+        let frame = frames.get(object).copied().flatten();
+        let place = move |p: Vec3| frame.map_or(p, |f| f.apply(p));
         if Some(object) == active {
             match doc.complex() {
                 Some(complex) => add_complex(&mut b, object, doc, complex, display),
-                None => add_context(&mut b, object, doc),
+                None => add_context(&mut b, object, doc, &place),
             }
         } else if doc.file.show_as_context {
-            add_context(&mut b, object, doc);
+            add_context(&mut b, object, doc, &place);
         }
     }
     b.build()
 }
 
-/// A thin grey trace of every chain; the longest chain (the receptor, in practice) a little lighter.
-fn add_context(b: &mut SceneBuilder, object: usize, doc: &Document) {
+/// A thin grey trace of every chain; the receptor (or the longest chain) a little lighter, the peptide
+/// of a context complex in a muted peptide colour so its path can be compared with the active one's.
+fn add_context(b: &mut SceneBuilder, object: usize, doc: &Document, place: Place<'_>) {
     let Some(structure) = doc.structure() else {
         return;
     };
-    let longest = structure
-        .chains
-        .iter()
-        .enumerate()
-        .max_by_key(|(_, c)| c.residues.len())
-        .map(|(i, _)| i);
+    let receptor = match doc.complex() {
+        Some(c) => Some(c.receptor),
+        None => structure
+            .chains
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, c)| c.residues.len())
+            .map(|(i, _)| i),
+    };
+    let peptide = doc.complex().map(|c| c.peptide);
     for (ci, chain) in structure.chains.iter().enumerate() {
-        let colour = if Some(ci) == longest {
-            colour::RECEPTOR
+        let (colour, radius) = if Some(ci) == peptide {
+            (
+                mix(colour::PEPTIDE, colour::BACKGROUND, 0.25),
+                CONTEXT_PEPTIDE_TUBE,
+            )
+        } else if Some(ci) == receptor {
+            (
+                mix(colour::RECEPTOR, colour::BACKGROUND, 0.45),
+                CONTEXT_TUBE,
+            )
         } else {
-            colour::OTHER_CHAIN
+            (
+                mix(colour::OTHER_CHAIN, colour::BACKGROUND, 0.45),
+                CONTEXT_TUBE,
+            )
         };
-        let dimmed = mix(colour, colour::BACKGROUND, 0.45);
         b.trace(
-            &trace_points(chain, object, ci, |_| dimmed),
-            CONTEXT_TUBE,
+            &trace_points(chain, object, ci, place, |_| colour),
+            radius,
             MAX_CA_STEP,
         );
     }
@@ -131,6 +193,21 @@ fn mix(a: Rgba, b: Rgba, t: f32) -> Rgba {
     [m(a[0], b[0]), m(a[1], b[1]), m(a[2], b[2]), a[3]]
 }
 
+/// Colour of a receptor residue: pLDDT in that mode, else the colour of the pocket it lines (grey if
+/// none).
+fn receptor_colour(doc: &Document, complex: &Complex, residue: usize, mode: ColourMode) -> Rgba {
+    if mode == ColourMode::Plddt {
+        return doc
+            .plddt(complex.receptor, residue)
+            .map(colour::plddt_colour)
+            .unwrap_or(colour::RECEPTOR);
+    }
+    pockets_lined_by(complex, residue)
+        .first()
+        .map(|p| colour::pocket_colour(p.index()))
+        .unwrap_or(colour::RECEPTOR)
+}
+
 fn add_complex(
     b: &mut SceneBuilder,
     object: usize,
@@ -139,27 +216,30 @@ fn add_complex(
     display: &DisplaySettings,
 ) {
     let chains = &complex.structure.chains;
-    let lining_colour = |i: usize| {
-        complex
-            .pockets
-            .iter()
-            .find(|s| s.residue_indices.contains(&i))
-            .map(|s| colour::pocket_colour(s.pocket.index()))
-    };
+    let mode = display.colour_mode;
+    let same = |p: Vec3| p;
     for (ci, chain) in chains.iter().enumerate() {
         match complex.role_of(ci) {
             ChainRole::Receptor => {
-                let pts = trace_points(chain, object, ci, |i| {
-                    lining_colour(i).unwrap_or(colour::RECEPTOR)
-                });
-                b.trace(&pts, RECEPTOR_TUBE, MAX_CA_STEP);
+                let colour_of = |i: usize| receptor_colour(doc, complex, i, mode);
+                match (display.receptor_style, doc.secondary.get(ci)) {
+                    (ReceptorStyle::Cartoon, Some(ss)) if ss.len() == chain.residues.len() => {
+                        add_cartoon(b, chain, ss, object, ci, &colour_of);
+                    }
+                    _ => b.trace(
+                        &trace_points(chain, object, ci, &same, colour_of),
+                        RECEPTOR_TUBE,
+                        MAX_CA_STEP,
+                    ),
+                }
                 if !display.groove_sticks {
                     for (i, r) in chain.residues.iter().enumerate() {
-                        if let (Some(c), Some(ca)) = (lining_colour(i), r.ca()) {
+                        let lines = !pockets_lined_by(complex, i).is_empty();
+                        if let (true, Some(ca)) = (lines, r.ca()) {
                             b.sphere(
                                 ca.pos,
                                 LINING_SPHERE,
-                                c,
+                                colour_of(i),
                                 Some(ResidueRef::new(object, ci, i)),
                             );
                         }
@@ -167,8 +247,7 @@ fn add_complex(
                 }
             }
             ChainRole::Peptide => {
-                let mode = display.colour_mode;
-                let pts = trace_points(chain, object, ci, |i| {
+                let pts = trace_points(chain, object, ci, &same, |i| {
                     peptide_colour(doc, i, chain.residues[i].code, mode)
                 });
                 b.trace(&pts, PEPTIDE_TUBE, MAX_CA_STEP);
@@ -176,7 +255,7 @@ fn add_complex(
             ChainRole::Other => {
                 if display.other_chains {
                     b.trace(
-                        &trace_points(chain, object, ci, |_| colour::OTHER_CHAIN),
+                        &trace_points(chain, object, ci, &same, |_| colour::OTHER_CHAIN),
                         OTHER_TUBE,
                         MAX_CA_STEP,
                     );
@@ -198,6 +277,117 @@ fn add_complex(
             }
         }
     }
+}
+
+/// Cartoon of one chain: each helix a cylinder along its axis (the centroids of four consecutive CAs
+/// lie on it), strands and loops tubes through the CAs that reach the helix ends. Every piece is
+/// coloured and picked per residue.
+fn add_cartoon(
+    b: &mut SceneBuilder,
+    chain: &Chain,
+    ss: &[SecondaryStructure],
+    object: usize,
+    ci: usize,
+    colour_of: &dyn Fn(usize) -> Rgba,
+) {
+    let ca: Vec<Option<Vec3>> = chain
+        .residues
+        .iter()
+        .map(|r| r.ca().map(|a| a.pos))
+        .collect();
+    let point = |i: usize, pos: Vec3| TracePoint {
+        pos,
+        colour: colour_of(i),
+        residue: Some(ResidueRef::new(object, ci, i)),
+    };
+    let mut tube: Vec<TracePoint> = Vec::new();
+    let flush = |b: &mut SceneBuilder, tube: &mut Vec<TracePoint>, radius: f32| {
+        if !tube.is_empty() {
+            b.trace(tube, radius, MAX_CA_STEP);
+            tube.clear();
+        }
+    };
+    for (kind, start, end) in segments(ss) {
+        let helix_axis = (kind == SecondaryStructure::Helix)
+            .then(|| helix_axis(&ca[start..end]))
+            .flatten();
+        match helix_axis {
+            Some(axis) => {
+                // The loop before reaches this helix's first CA, on the cylinder's surface.
+                if let Some(p) = ca[start] {
+                    tube.push(point(start, p));
+                }
+                flush(b, &mut tube, LOOP_TUBE);
+                let pts: Vec<TracePoint> = axis
+                    .iter()
+                    .enumerate()
+                    .map(|(k, p)| point(start + k, *p))
+                    .collect();
+                b.trace(&pts, HELIX_RADIUS, HELIX_AXIS_STEP);
+                if let Some(p) = ca[end - 1] {
+                    tube.push(point(end - 1, p));
+                }
+            }
+            None => {
+                let radius = if kind == SecondaryStructure::Strand {
+                    STRAND_TUBE
+                } else {
+                    LOOP_TUBE
+                };
+                if kind == SecondaryStructure::Strand {
+                    flush(b, &mut tube, LOOP_TUBE);
+                }
+                for i in start..end {
+                    if let Some(p) = ca[i] {
+                        tube.push(point(i, p));
+                    }
+                }
+                if kind == SecondaryStructure::Strand {
+                    flush(b, &mut tube, radius);
+                    if let Some(p) = ca[end - 1] {
+                        tube.push(point(end - 1, p));
+                    }
+                }
+            }
+        }
+    }
+    flush(b, &mut tube, LOOP_TUBE);
+}
+
+/// One axis point per residue of a helix: the centroid of the four CAs around it (one turn), the
+/// ends extrapolated along the axis. `None` for a helix with a missing CA or shorter than four.
+fn helix_axis(cas: &[Option<Vec3>]) -> Option<Vec<Vec3>> {
+    let cas: Vec<Vec3> = cas.iter().copied().collect::<Option<Vec<Vec3>>>()?;
+    let n = cas.len();
+    if n < 4 {
+        return None;
+    }
+    // centroid of CAs k..k+4 sits on the axis level with residue k + 1.5.
+    let centres: Vec<Vec3> = cas
+        .windows(4)
+        .map(|w| (w[0] + w[1] + w[2] + w[3]) / 4.0)
+        .collect();
+    let at = |t: f32| -> Vec3 {
+        // Residue position t in centroid index space, extrapolated linearly past the ends.
+        let u = t - 1.5;
+        let last = centres.len() - 1;
+        if last == 0 {
+            return centres[0];
+        }
+        let k = (u.floor().max(0.0) as usize).min(last - 1);
+        let f = u - k as f32;
+        centres[k] + (centres[k + 1] - centres[k]) * f
+    };
+    let axis: Vec<Vec3> = if centres.len() == 1 {
+        // A single turn: its axis direction is the CA(first)→CA(last) direction projected out.
+        let dir = (cas[n - 1] - cas[0]).normalize_or_zero();
+        (0..n)
+            .map(|i| centres[0] + dir * HELIX_RISE * (i as f32 - 1.5))
+            .collect()
+    } else {
+        (0..n).map(|i| at(i as f32)).collect()
+    };
+    Some(axis)
 }
 
 /// Sticks for every peptide residue and for receptor residues with a heavy atom within the groove radius of
@@ -234,7 +424,10 @@ fn add_groove_sticks(
         if lining.is_none() && !r.heavy_atoms().any(|a| near_peptide(a.pos)) {
             continue;
         }
-        let carbon = lining.unwrap_or(GROOVE_CARBON);
+        let carbon = match display.colour_mode {
+            ColourMode::Plddt => receptor_colour(doc, complex, i, ColourMode::Plddt),
+            _ => lining.unwrap_or(GROOVE_CARBON),
+        };
         for a in r.heavy_atoms() {
             atoms.push(StickAtom {
                 pos: a.pos,
@@ -275,8 +468,12 @@ pub fn object_focus(scene: &Scene, active: usize) -> Option<crate::render::scene
     scene.bounds_of(|r| r.object == active)
 }
 
-/// World position of a residue (its CA, else its first atom).
-pub fn residue_position(docs: &[Document], r: ResidueRef) -> Option<Vec3> {
+/// View position of a residue (its CA, else its first atom), moved by its document's frame.
+pub fn residue_position(
+    docs: &[Document],
+    frames: &[Option<Superposition>],
+    r: ResidueRef,
+) -> Option<Vec3> {
     let residue = docs
         .get(r.object)?
         .structure()?
@@ -284,10 +481,11 @@ pub fn residue_position(docs: &[Document], r: ResidueRef) -> Option<Vec3> {
         .get(r.chain)?
         .residues
         .get(r.residue)?;
-    residue
-        .ca()
-        .or_else(|| residue.atoms.first())
-        .map(|a| a.pos)
+    let pos = residue.ca().or_else(|| residue.atoms.first())?.pos;
+    Some(match frames.get(r.object).copied().flatten() {
+        Some(f) => f.apply(pos),
+        None => pos,
+    })
 }
 
 /// An orientation that looks into the NES-binding groove: the eye on the peptide's side of the pocket
@@ -348,7 +546,7 @@ mod tests {
         ];
         let complex = docs[0].complex().expect("3NBY excerpt is a complex");
         let display = DisplaySettings::default();
-        let scene = build_scene(&docs, Some(0), &display);
+        let scene = build_scene(&docs, Some(0), &display, &context_frames(&docs, Some(0)));
         // One translucent marker per located pocket.
         let located = complex
             .pockets
@@ -385,7 +583,7 @@ mod tests {
         let mut plain = display.clone();
         plain.groove_sticks = false;
         plain.pocket_markers = false;
-        let lean = build_scene(&docs, Some(0), &plain);
+        let lean = build_scene(&docs, Some(0), &plain, &[]);
         assert!(lean.markers.is_empty());
         assert!(lean.spheres.len() < scene.spheres.len());
     }

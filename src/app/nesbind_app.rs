@@ -15,7 +15,9 @@ use crate::structure::PocketDefinition;
 use super::document::{Document, bundled_session, open_document, open_document_bytes};
 use super::jobs::{Job, Outcome, take_finished};
 use super::log::Log;
-use super::molecule_scene::{build_scene, groove_view_rotation, object_focus, peptide_focus};
+use super::molecule_scene::{
+    build_scene, context_frames, groove_view_rotation, object_focus, peptide_focus,
+};
 use super::state::{AppState, ColourMode, DistanceModeChoice, OpenedFile, PanelTab, STORAGE_KEY};
 use super::training::{
     EmbeddingSummary, SequencePrediction, SharedModel, TrainedModel, prediction_for_document,
@@ -38,6 +40,42 @@ pub struct AppOptions {
     pub screenshot: Option<PathBuf>,
     /// Ignore the saved session (tests, screenshots): start from the bundled examples or `paths`.
     pub fresh: bool,
+    /// Colouring to start with (`--colour`), instead of the session's.
+    pub colour: Option<ColourMode>,
+}
+
+/// Files named by `paths`, folders replaced by their structure files (sorted); unreadable folders
+/// are logged.
+fn expand_to_files(paths: &[PathBuf], log: &mut Log) -> Vec<OpenedFile> {
+    let mut failures = Vec::new();
+    let files = crate::structure::expand_paths(paths, &mut failures);
+    for f in failures {
+        log.error(f.message);
+    }
+    for p in paths.iter().filter(|p| p.is_dir()) {
+        if !files.iter().any(|f| f.starts_with(p)) {
+            log.warn(format!(
+                "{}: no structure files in this folder",
+                p.display()
+            ));
+        }
+    }
+    files
+        .into_iter()
+        .map(|path| OpenedFile {
+            path,
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// What a prediction job predicts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum PredictTarget {
+    /// The Predict panel's typed sequence.
+    Typed,
+    /// The peptides of these documents (index and path, to check the list did not change).
+    Documents(Vec<(usize, PathBuf)>),
 }
 
 /// Where the camera should go once the view's size is known.
@@ -57,6 +95,10 @@ pub struct NesbindApp {
     pub(crate) pockets: Arc<PocketDefinition>,
     pub(crate) scene: SceneHandle,
     pub(crate) scene_dirty: bool,
+    /// The running load was asked for by the user: its first complex becomes active.
+    pub(crate) activate_on_load: bool,
+    /// Per document: its superposition onto the active complex when drawn as context.
+    pub frames: Vec<Option<crate::structure::Superposition>>,
     pub camera: OrbitCamera,
     pub(crate) pending_framing: Option<Framing>,
     /// Residue under the cursor in the 3D view, the sequence strip or the table (as of the last frame).
@@ -78,7 +120,7 @@ pub struct NesbindApp {
     pub history: Vec<EpochReport>,
     /// The last trained model (used by Predict).
     pub model: Option<SharedModel>,
-    pub(crate) predict_job: Option<Job<(Option<usize>, Vec<SequencePrediction>)>>,
+    pub(crate) predict_job: Option<Job<(PredictTarget, Vec<SequencePrediction>)>>,
     /// The Predict panel's sequence box and its last result.
     pub typed_sequence: String,
     pub typed_prediction: Option<SequencePrediction>,
@@ -118,17 +160,13 @@ impl NesbindApp {
         };
         let mut state = saved.unwrap_or_default();
         let camera = state.camera.as_ref().and_then(OrbitCamera::from_state);
+        if let Some(mode) = options.colour {
+            state.display.colour_mode = mode;
+        }
         let mut files = std::mem::take(&mut state.files);
         if !options.paths.is_empty() {
-            files = options
-                .paths
-                .iter()
-                .map(|p| OpenedFile {
-                    path: p.clone(),
-                    ..Default::default()
-                })
-                .collect();
-            state.active = Some(0);
+            files = expand_to_files(&options.paths, &mut log);
+            state.active = None;
         }
         if files.is_empty() {
             files = bundled_session();
@@ -147,6 +185,8 @@ impl NesbindApp {
             pockets: Arc::new(PocketDefinition::bundled()),
             scene: SceneHandle::default(),
             scene_dirty: true,
+            activate_on_load: false,
+            frames: Vec::new(),
             camera: camera.unwrap_or_default(),
             pending_framing: None,
             hovered: None,
@@ -182,26 +222,28 @@ impl NesbindApp {
         if let Some(path) = app.state.labels.pocket_file.clone() {
             app.load_pocket_file(&path);
         }
-        let restoring_active = app.state.active;
-        app.open_files(files);
-        // open_files makes the first new file active; a restored session keeps its own choice.
-        if !options.paths.is_empty() || restoring_active.is_none() {
-            app.state.active = Some(0);
-        } else {
-            app.state.active = restoring_active;
+        // Files named on the command line (or the bundled examples) are shown; a restored session keeps
+        // its own active file.
+        if app.state.active.is_none() {
+            app.activate_on_load = true;
         }
+        app.open_files(files);
         app
     }
 
-    /// Opens files in the background; they are appended to the list when read.
+    /// Opens files and folders (their structure files, sorted) in the background; the first new
+    /// complex becomes the active one when they arrive.
     pub fn open_paths(&mut self, paths: &[PathBuf]) {
-        let files = paths
-            .iter()
-            .map(|p| OpenedFile {
-                path: p.clone(),
-                ..Default::default()
-            })
-            .collect();
+        let files = expand_to_files(paths, &mut self.log);
+        self.open_files_and_show(files);
+    }
+
+    /// Opens files in the background and makes the first new complex active when they are read.
+    pub(crate) fn open_files_and_show(&mut self, files: Vec<OpenedFile>) {
+        if files.is_empty() {
+            return;
+        }
+        self.activate_on_load = true;
         self.open_files(files);
     }
 
@@ -227,16 +269,25 @@ impl NesbindApp {
             &self.ctx,
             format!("Opening {n} file(s)"),
             move |jc| {
-                let mut docs = Vec::with_capacity(n);
-                for (i, file) in files.into_iter().enumerate() {
-                    jc.check()?;
-                    jc.progress(
-                        Some(i as f32 / n as f32),
-                        format!("reading {}", super::document::file_label(&file.path)),
-                    );
-                    docs.push(open_document(file, &pockets, &settings));
-                }
-                Ok(docs)
+                use rayon::prelude::*;
+                use std::sync::atomic::{AtomicUsize, Ordering};
+                // Files are independent: read them on every core, keep their order.
+                let done = AtomicUsize::new(0);
+                let docs: Vec<Option<Document>> = files
+                    .into_par_iter()
+                    .map(|file| {
+                        if jc.is_cancelled() {
+                            return None;
+                        }
+                        let name = super::document::file_label(&file.path);
+                        let doc = open_document(file, &pockets, &settings);
+                        let k = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        jc.progress(Some(k as f32 / n as f32), format!("read {k}/{n}: {name}"));
+                        Some(doc)
+                    })
+                    .collect();
+                jc.check()?;
+                Ok(docs.into_iter().flatten().collect())
             },
         ));
     }
@@ -260,6 +311,7 @@ impl NesbindApp {
                             &self.pockets,
                             &self.label_settings(),
                         );
+                        self.activate_on_load = true;
                         self.add_documents(vec![doc]);
                     }
                     Err(e) => self
@@ -273,6 +325,7 @@ impl NesbindApp {
 
     pub(crate) fn add_documents(&mut self, docs: Vec<Document>) {
         let first_new = self.docs.len();
+        let activate = std::mem::take(&mut self.activate_on_load);
         for doc in docs {
             let name = doc.name();
             match (&doc.content, doc.complex()) {
@@ -311,6 +364,16 @@ impl NesbindApp {
             }
             self.docs.push(doc);
         }
+        if activate
+            && let Some(i) =
+                (first_new..self.docs.len()).find(|&i| self.docs[i].complex().is_some())
+        {
+            self.state.active = Some(i);
+            self.hovered = None;
+            self.selected = None;
+            self.restored_camera = false;
+            self.pending_framing = Some(Framing::ActiveObject);
+        }
         let active_ok = self
             .state
             .active
@@ -344,6 +407,21 @@ impl NesbindApp {
             self.scene_dirty = true;
             self.pending_framing = Some(Framing::ActiveObject);
         }
+    }
+
+    /// Draws a file (not the active one) as context, superposed on the active CRM1, or stops.
+    pub fn set_show_as_context(&mut self, index: usize, on: bool) {
+        if let Some(doc) = self.docs.get_mut(index)
+            && doc.file.show_as_context != on
+        {
+            doc.file.show_as_context = on;
+            self.scene_dirty = true;
+        }
+    }
+
+    /// The scene the 3D view draws.
+    pub fn scene(&self) -> &crate::render::Scene {
+        &self.scene.scene
     }
 
     pub fn close_document(&mut self, index: usize) {
@@ -524,7 +602,13 @@ impl NesbindApp {
             return;
         }
         self.scene_dirty = false;
-        let scene = build_scene(&self.docs, self.state.active, &self.state.display);
+        self.frames = context_frames(&self.docs, self.state.active);
+        let scene = build_scene(
+            &self.docs,
+            self.state.active,
+            &self.state.display,
+            &self.frames,
+        );
         if let Some(b) = scene.bounds() {
             self.camera.set_scene_bounds(b.centre, b.radius);
         }
@@ -534,7 +618,9 @@ impl NesbindApp {
     /// Selects a residue (mirrored in the view, strip and table); `centre` also moves the orbit centre to it.
     pub fn select_residue(&mut self, r: ResidueRef, centre: bool) {
         self.selected = Some(r);
-        if centre && let Some(p) = super::molecule_scene::residue_position(&self.docs, r) {
+        if centre
+            && let Some(p) = super::molecule_scene::residue_position(&self.docs, &self.frames, r)
+        {
             self.camera.centre_on(p);
         }
     }
@@ -584,6 +670,25 @@ impl NesbindApp {
                 b.radius
             };
             self.camera.fit_sphere(b.centre, radius, aspect);
+        }
+    }
+
+    /// N / Page Down and P / Page Up step through the open complexes in the browser's order, unless a
+    /// text field has the keyboard.
+    fn browse_keys(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let (next, previous) = ctx.input(|i| {
+            (
+                i.key_pressed(egui::Key::N) || i.key_pressed(egui::Key::PageDown),
+                i.key_pressed(egui::Key::P) || i.key_pressed(egui::Key::PageUp),
+            )
+        });
+        if next {
+            self.step_active(1);
+        } else if previous {
+            self.step_active(-1);
         }
     }
 
@@ -687,22 +792,37 @@ impl NesbindApp {
         }
         if let Some(outcome) = take_finished(&mut self.predict_job) {
             match outcome {
-                Outcome::Done((Some(doc_index), preds)) => {
-                    if let (Some(doc), Some(p)) = (self.docs.get_mut(doc_index), preds.first()) {
-                        let source = if self.model.is_some() {
-                            "BiLSTM trained in this session".to_string()
-                        } else {
-                            format!(
-                                "bundled BiLSTM ({})",
-                                super::training::bundled_model_label()
-                            )
-                        };
-                        doc.prediction = prediction_for_document(doc, p, &source);
-                        self.log.info(format!("predicted {}", doc.name()));
-                        self.scene_dirty = true;
+                Outcome::Done((PredictTarget::Documents(targets), preds)) => {
+                    let source = if self.model.is_some() {
+                        "BiLSTM trained in this session".to_string()
+                    } else {
+                        format!(
+                            "bundled BiLSTM ({})",
+                            super::training::bundled_model_label()
+                        )
+                    };
+                    let mut done = 0;
+                    for ((doc_index, path), p) in targets.iter().zip(&preds) {
+                        // The list may have changed meanwhile: only fill the same file.
+                        if let Some(doc) = self.docs.get_mut(*doc_index)
+                            && doc.file.path == *path
+                        {
+                            doc.prediction = prediction_for_document(doc, p, &source);
+                            done += 1;
+                        }
                     }
+                    match targets.as_slice() {
+                        [(i, _)] => {
+                            let name = self.docs.get(*i).map(|d| d.name()).unwrap_or_default();
+                            self.log.info(format!("predicted {name}"));
+                        }
+                        _ => self.log.info(format!("predicted {done} complexes")),
+                    }
+                    self.scene_dirty = true;
                 }
-                Outcome::Done((None, preds)) => self.typed_prediction = preds.into_iter().next(),
+                Outcome::Done((PredictTarget::Typed, preds)) => {
+                    self.typed_prediction = preds.into_iter().next()
+                }
                 Outcome::Failed(e) => self.log.error(format!("prediction failed: {e:#}")),
                 Outcome::Cancelled => self.log.info("prediction cancelled"),
             }
@@ -723,6 +843,7 @@ impl eframe::App for NesbindApp {
         if !dropped.is_empty() {
             self.open_dropped(dropped);
         }
+        self.browse_keys(ui.ctx());
         self.refresh_scene();
         self.hover_next = None;
 

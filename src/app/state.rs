@@ -19,14 +19,17 @@ pub enum ColourMode {
     PredictedPocket,
     /// Amino-acid class.
     ResidueType,
+    /// AlphaFold confidence (B-factor column of predicted models), receptor and peptide alike.
+    Plddt,
 }
 
 impl ColourMode {
-    pub const ALL: [ColourMode; 4] = [
+    pub const ALL: [ColourMode; 5] = [
         ColourMode::Label,
         ColourMode::Probability,
         ColourMode::PredictedPocket,
         ColourMode::ResidueType,
+        ColourMode::Plddt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +38,45 @@ impl ColourMode {
             ColourMode::Probability => "Predicted probability",
             ColourMode::PredictedPocket => "Predicted pocket",
             ColourMode::ResidueType => "Residue type",
+            ColourMode::Plddt => "pLDDT (AlphaFold)",
+        }
+    }
+
+    /// The command-line name (`--colour`): label, prediction, pocket, residue, plddt.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            ColourMode::Label => "label",
+            ColourMode::Probability => "prediction",
+            ColourMode::PredictedPocket => "pocket",
+            ColourMode::ResidueType => "residue",
+            ColourMode::Plddt => "plddt",
+        }
+    }
+
+    pub fn from_cli_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.cli_name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+/// How the receptor chain is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ReceptorStyle {
+    /// Helices as cylinders along their axis, strands and loops as tubes through the CAs.
+    #[default]
+    Cartoon,
+    /// A thin tube through the CAs.
+    Trace,
+}
+
+impl ReceptorStyle {
+    pub const ALL: [ReceptorStyle; 2] = [ReceptorStyle::Cartoon, ReceptorStyle::Trace];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReceptorStyle::Cartoon => "Cartoon",
+            ReceptorStyle::Trace => "CA trace",
         }
     }
 }
@@ -92,6 +134,7 @@ pub struct OpenedFile {
 #[serde(default)]
 pub struct DisplaySettings {
     pub colour_mode: ColourMode,
+    pub receptor_style: ReceptorStyle,
     /// All-atom sticks for the peptide and the receptor residues lining the groove.
     pub groove_sticks: bool,
     /// Translucent spheres at the pocket centres.
@@ -106,6 +149,7 @@ impl Default for DisplaySettings {
     fn default() -> Self {
         Self {
             colour_mode: ColourMode::Label,
+            receptor_style: ReceptorStyle::Cartoon,
             groove_sticks: true,
             pocket_markers: true,
             other_chains: true,
@@ -145,6 +189,7 @@ pub struct AppState {
     pub labels: LabelPanelSettings,
     pub train: super::training::TrainSettings,
     pub tab: PanelTab,
+    pub browser: super::browser::BrowserSettings,
     pub show_log: bool,
     /// Folder of the last Open… / Export….
     pub last_dir: Option<PathBuf>,
@@ -160,6 +205,7 @@ impl Default for AppState {
             labels: LabelPanelSettings::default(),
             train: super::training::TrainSettings::default(),
             tab: PanelTab::Files,
+            browser: super::browser::BrowserSettings::default(),
             show_log: true,
             last_dir: None,
         }

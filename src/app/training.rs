@@ -193,6 +193,7 @@ fn comparison_table(
                 plddt: None,
                 mutations: Vec::new(),
                 crop: false,
+                mirrored: false,
                 note: String::new(),
                 features: f.to_vec(),
             }
@@ -501,12 +502,18 @@ pub fn prediction_for_document(
     let n = doc.complex()?.peptide_chain().residues.len();
     let mut probabilities = vec![None; n];
     let mut pockets = vec![None; n];
+    let mut register = vec![None; n];
     for (k, label) in doc.labels.iter().enumerate() {
         if let (Some(slot), Some(prob)) = (
             probabilities.get_mut(label.residue_index),
             p.probabilities.get(k),
         ) {
             *slot = Some(*prob);
+        }
+        if let (Some(slot), Some(pocket)) =
+            (register.get_mut(label.residue_index), p.pockets.get(k))
+        {
+            *slot = *pocket;
         }
         if let (Some(slot), Some(pocket)) = (pockets.get_mut(label.residue_index), p.pockets.get(k))
         {
@@ -521,6 +528,7 @@ pub fn prediction_for_document(
     Some(Prediction {
         probabilities,
         pockets,
+        register,
         model: model_name.to_string(),
     })
 }

@@ -15,7 +15,7 @@ use nesbind::train::dataset::{
 };
 use nesbind::train::esm::EsmResidueEmbedder;
 use nesbind::train::sources::{
-    PlddtWeighting, StructureBinding, alphafold_peptide, core_crop, entries_by_model,
+    PlddtWeighting, StructureBinding, alphafold_peptide, core_crop, entries_by_model, mirrored,
     mutation_peptides, nes_candidates, structure_peptide,
 };
 
@@ -89,6 +89,10 @@ pub struct DatasetArgs {
     pub mode: DistanceMode,
     #[arg(long)]
     pub cutoff: Option<f32>,
+    /// Weight of a copy of each AlphaFold row (and core crop) with ≥ 4 labelled pockets read
+    /// backwards, so reverse registers are learned (0 = no copies).
+    #[arg(long, default_value_t = 0.0)]
+    pub mirrored_weight: f32,
     /// No extra copies of the AlphaFold rows cut to their labelled register (bare NES peptides).
     #[arg(long)]
     pub no_core_crops: bool,
@@ -228,6 +232,19 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
                 crops.len()
             ));
             peptides.extend(crops);
+        }
+        if args.mirrored_weight > 0.0 {
+            let copies: Vec<LabeledPeptide> = peptides
+                .iter()
+                .filter(|p| p.source == LabelSource::Alphafold)
+                .filter_map(|p| mirrored(p, args.mirrored_weight))
+                .collect();
+            notes.push(format!(
+                "{} AlphaFold rows also read backwards (synthetic reverse registers, weight {})",
+                copies.len(),
+                args.mirrored_weight
+            ));
+            peptides.extend(copies);
         }
         if unmapped > 0 {
             notes.push(format!(

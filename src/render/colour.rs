@@ -69,6 +69,31 @@ pub fn viridis(t: f32) -> Rgba {
     [mix(0), mix(1), mix(2), 255]
 }
 
+/// The AlphaFold database's pLDDT bands, highest first: (colour, name).
+pub const PLDDT_BANDS: [(Rgba, &str); 4] = [
+    ([0x00, 0x53, 0xD6, 255], "very high (> 90)"),
+    ([0x65, 0xCB, 0xF3, 255], "confident (70–90)"),
+    ([0xFF, 0xDB, 0x13, 255], "low (50–70)"),
+    ([0xFF, 0x7D, 0x45, 255], "very low (< 50)"),
+];
+
+/// Colour of a pLDDT value in the AlphaFold palette (> 90, 70–90, 50–70, < 50); NaN maps to
+/// [`UNKNOWN`].
+pub fn plddt_colour(plddt: f32) -> Rgba {
+    let band = if plddt.is_nan() {
+        return UNKNOWN;
+    } else if plddt > 90.0 {
+        0
+    } else if plddt >= 70.0 {
+        1
+    } else if plddt >= 50.0 {
+        2
+    } else {
+        3
+    };
+    PLDDT_BANDS[band].0
+}
+
 /// Physico-chemical class of an amino acid, for the residue-type colouring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResidueClass {
@@ -150,6 +175,18 @@ pub fn luminance(c: Rgba) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plddt_bands_follow_the_alphafold_palette() {
+        use super::*;
+        assert_eq!(plddt_colour(95.0), [0x00, 0x53, 0xD6, 255]);
+        assert_eq!(plddt_colour(90.0), [0x65, 0xCB, 0xF3, 255]);
+        assert_eq!(plddt_colour(70.0), [0x65, 0xCB, 0xF3, 255]);
+        assert_eq!(plddt_colour(69.9), [0xFF, 0xDB, 0x13, 255]);
+        assert_eq!(plddt_colour(50.0), [0xFF, 0xDB, 0x13, 255]);
+        assert_eq!(plddt_colour(12.0), [0xFF, 0x7D, 0x45, 255]);
+        assert_eq!(plddt_colour(f32::NAN), UNKNOWN);
+    }
+
     use super::*;
 
     fn distance(a: Rgba, b: Rgba) -> f32 {

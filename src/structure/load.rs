@@ -203,11 +203,12 @@ fn finish(
     if let Some(note) = uppercase_lowercase_names(&mut chains) {
         warnings.push(note);
     }
+    let is_predicted = looks_predicted(text) || plddt_like_b_factors(text, &chains);
     Ok(Structure {
         name: file_stem(path),
         path: path.to_path_buf(),
         chains,
-        is_predicted: looks_predicted(text),
+        is_predicted,
         warnings,
     })
 }
@@ -247,6 +248,34 @@ fn looks_predicted(text: &str) -> bool {
         let u = l.to_ascii_uppercase();
         u.contains("ALPHAFOLD") || u.contains("_MA_QA_METRIC") || u.contains("COLABFOLD")
     }) || text.contains("_ma_qa_metric")
+}
+
+/// AlphaFold-multimer and ColabFold PDB files often carry no header at all; what gives them away is
+/// one B-factor per residue (pLDDT is per residue), every value in 0–100, on an unrefined model (no
+/// EXPDTA / `_exptl` record saying how the structure was determined). Refined crystal and cryo-EM
+/// B-factors differ between the atoms of a residue.
+fn plddt_like_b_factors(text: &str, chains: &[Chain]) -> bool {
+    let experimental = text
+        .lines()
+        .take(500)
+        .any(|l| l.starts_with("EXPDTA") || l.starts_with("_exptl.method"));
+    if experimental {
+        return false;
+    }
+    let (mut residues, mut with_atoms) = (0usize, 0usize);
+    for r in chains.iter().flat_map(|c| &c.residues) {
+        let Some(first) = r.atoms.first() else {
+            continue;
+        };
+        let b = first.b_factor;
+        if !(0.0..=100.0).contains(&b) || r.atoms.iter().any(|a| (a.b_factor - b).abs() > 0.01) {
+            return false;
+        }
+        residues += 1;
+        with_atoms += usize::from(r.atoms.len() > 1);
+    }
+    // A CA-only trace has one B-factor per residue whatever it means.
+    residues > 0 && with_atoms * 2 >= residues
 }
 
 /// Has atoms, and every coordinate is a finite number.

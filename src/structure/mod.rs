@@ -12,7 +12,9 @@ mod numbering;
 mod pocket_defs;
 mod quiet_panic;
 mod residue_codes;
+mod secondary;
 mod spatial;
+mod superpose;
 pub mod synthetic;
 
 pub use alignment::{AlignedPair, Alignment, global_align};
@@ -27,4 +29,8 @@ pub use model::{Atom, Chain, ChainRole, Residue, Structure};
 pub use numbering::{HUMAN_XPO1_SEQUENCE, NumberingMap, NumberingMethod};
 pub use pocket_defs::{Pocket, PocketDefinition, PocketResidue};
 pub use residue_codes::{one_letter, three_letter};
+pub use secondary::{
+    SecondaryStructure, assign_secondary_structure, dssp, from_ca_geometry, segments,
+};
 pub use spatial::PointGrid;
+pub use superpose::{GROOVE_FIT, Superposition, kabsch, superpose_receptors};

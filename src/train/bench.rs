@@ -56,6 +56,7 @@ pub fn synthetic_examples(
                 plddt: None,
                 mutations: Vec::new(),
                 crop: false,
+                mirrored: false,
                 binding,
                 pocket,
                 note: "synthetic".into(),

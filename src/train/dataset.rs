@@ -168,6 +168,10 @@ pub struct LabeledPeptide {
     /// A copy of another row cut down to its labelled register (bare NES, like a crystal excerpt).
     #[serde(default)]
     pub crop: bool,
+    /// A synthetic copy of another row read backwards (see `sources::mirrored`): training only,
+    /// never in an evaluation group of real peptides.
+    #[serde(default)]
+    pub mirrored: bool,
     /// Where the labels came from, e.g. the structure file or the consensus class.
     pub note: String,
 }
@@ -196,6 +200,7 @@ impl LabeledPeptide {
             plddt: None,
             mutations: Vec::new(),
             crop: false,
+            mirrored: false,
             note: note.to_string(),
         }
     }
@@ -258,6 +263,8 @@ pub struct Example {
     pub mutations: Vec<usize>,
     #[serde(default)]
     pub crop: bool,
+    #[serde(default)]
+    pub mirrored: bool,
     pub note: String,
     /// `[residue][feature]`; filled from the binary file's feature block, not from its JSON header.
     #[serde(skip)]
@@ -654,6 +661,7 @@ pub fn build_dataset(
             plddt: p.plddt,
             mutations: p.mutations,
             crop: p.crop,
+            mirrored: p.mirrored,
             note: p.note,
             features: f,
         });

@@ -172,6 +172,7 @@ fn group_members(examples: &[&Example]) -> Vec<(String, Vec<usize>)> {
         move |e: &Example| {
             e.source == LabelSource::Alphafold
                 && !e.crop
+                && !e.mirrored
                 && e.plddt.is_some_and(|p| p >= lo && p < hi)
         }
     };
@@ -194,7 +195,11 @@ fn group_members(examples: &[&Example]) -> Vec<(String, Vec<usize>)> {
         ),
         (
             "alphafold cut to the NES, pLDDT ≥ 50".into(),
-            pick(&|e| e.crop && e.plddt.is_some_and(|p| p >= 50.0)),
+            pick(&|e| e.crop && !e.mirrored && e.plddt.is_some_and(|p| p >= 50.0)),
+        ),
+        (
+            "mirrored copies (synthetic reverse), pLDDT ≥ 50".into(),
+            pick(&|e| e.mirrored && e.plddt.is_some_and(|p| p >= 50.0)),
         ),
         (
             "mutation".into(),

@@ -232,6 +232,34 @@ pub fn core_crop(row: &LabeledPeptide, margin: usize) -> Option<LabeledPeptide> 
     Some(crop)
 }
 
+/// A copy of `row` read backwards, labels kept on their residues, every weight times `weight`:
+/// a forward register becomes a reverse one and back. Reverse ("minus") NESs bind the same five
+/// pockets with the chain running C→N (Fung et al. 2015, 5DHF/5DIF), yet only a few of the
+/// AlphaFold registers are reverse, so without such copies the pocket head learns that Φ1 lies
+/// N-terminal of Φ4. Rows whose labels fill fewer than four pockets (or have no weight there) give
+/// none.
+pub fn mirrored(row: &LabeledPeptide, weight: f32) -> Option<LabeledPeptide> {
+    let filled = (0..row.pocket.len())
+        .filter(|&i| row.pocket[i].is_some() && row.pocket_weight[i] > 0.0)
+        .count();
+    if filled < 4 || weight <= 0.0 {
+        return None;
+    }
+    let n = row.pocket.len();
+    let reversed = |v: &[f32]| v.iter().rev().map(|w| w * weight).collect::<Vec<f32>>();
+    let mut out = row.clone();
+    out.id = format!("{}:mirrored", row.id);
+    out.sequence = row.sequence.chars().rev().collect();
+    out.binding = row.binding.iter().rev().copied().collect();
+    out.pocket = row.pocket.iter().rev().copied().collect();
+    out.binding_weight = reversed(&row.binding_weight);
+    out.pocket_weight = reversed(&row.pocket_weight);
+    out.mutations = row.mutations.iter().map(|m| n - 1 - m).collect();
+    out.mirrored = true;
+    out.note = format!("{}; read backwards (synthetic reverse copy)", row.note);
+    Some(out)
+}
+
 fn entry_protein(e: &NesEntry) -> String {
     e.uniprot.clone().unwrap_or_else(|| e.protein.clone())
 }

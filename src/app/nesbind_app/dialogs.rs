@@ -19,6 +19,7 @@ pub(crate) enum DialogResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DialogKind {
     Open,
+    OpenFolder,
     ExportPng,
     ExportCsv,
     PocketFile,
@@ -82,6 +83,9 @@ impl NesbindApp {
                         .add_filter("All files", &["*"])
                         .pick_files()
                         .map(DialogResult::Open),
+                    DialogKind::OpenFolder => {
+                        dialog.pick_folder().map(|d| DialogResult::Open(vec![d]))
+                    }
                     DialogKind::ExportPng => dialog
                         .add_filter("PNG image", &["png"])
                         .set_file_name("nesbind_view.png")

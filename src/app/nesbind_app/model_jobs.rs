@@ -3,7 +3,7 @@
 
 use std::sync::mpsc::channel;
 
-use super::NesbindApp;
+use super::{NesbindApp, PredictTarget};
 use crate::app::jobs::Job;
 use crate::app::training::{
     embed_job, peptides_from_documents, predict_sequences, predict_with_checkpoint, train_job,
@@ -104,9 +104,32 @@ impl NesbindApp {
 
     /// Predicts the active complex's peptide (`None`) or a typed sequence with the trained model.
     pub fn start_prediction(&mut self, sequence: Option<String>) {
+        match sequence {
+            Some(s) => self.predict(Some(s), Vec::new()),
+            None => match self.state.active {
+                Some(a) => self.predict(None, vec![a]),
+                None => self.log.warn("no labelled peptide in the active file"),
+            },
+        }
+    }
+
+    /// Predicts the peptide of every open complex (the folder browser's "Predict all").
+    pub fn start_prediction_all(&mut self) {
+        let all: Vec<usize> = (0..self.docs.len())
+            .filter(|&i| !self.docs[i].labels.is_empty())
+            .collect();
+        if all.is_empty() {
+            self.log.warn("no labelled peptides are open");
+            return;
+        }
+        self.predict(None, all);
+    }
+
+    fn predict(&mut self, typed: Option<String>, documents: Vec<usize>) {
         if self.predict_job.is_some() {
             return;
         }
+        let sequence = typed;
         let model = self.model.clone();
         // Without a model trained in this session, the bundled checkpoint predicts (on the chosen device).
         let device = if model.is_some() {
@@ -118,7 +141,7 @@ impl NesbindApp {
             Some(device)
         };
         let settings = self.state.train.clone();
-        let (target, seq) = match sequence {
+        let (target, seqs) = match sequence {
             Some(s) => {
                 let s: String = s
                     .chars()
@@ -130,21 +153,36 @@ impl NesbindApp {
                         .error(format!("'{s}' is not a one-letter amino-acid sequence"));
                     return;
                 }
-                (None, s)
+                (PredictTarget::Typed, vec![s])
             }
             None => {
-                let Some(doc) = self.active_document().filter(|d| !d.labels.is_empty()) else {
+                let docs: Vec<(usize, &super::Document)> = documents
+                    .iter()
+                    .filter_map(|&i| Some((i, self.docs.get(i)?)))
+                    .filter(|(_, d)| !d.labels.is_empty())
+                    .collect();
+                if docs.is_empty() {
                     self.log.warn("no labelled peptide in the active file");
                     return;
-                };
-                (
-                    self.state.active,
-                    doc.labels.iter().map(|l| l.code).collect(),
-                )
+                }
+                let seqs = docs
+                    .iter()
+                    .map(|(_, d)| d.labels.iter().map(|l| l.code).collect())
+                    .collect();
+                let targets = docs
+                    .iter()
+                    .map(|(i, d)| (*i, d.file.path.clone()))
+                    .collect();
+                (PredictTarget::Documents(targets), seqs)
             }
         };
-        self.predict_job = Some(Job::spawn(&self.ctx, "Predicting", move |jc| {
-            let seqs = [seq];
+        let title = match &target {
+            PredictTarget::Documents(t) if t.len() > 1 => {
+                format!("Predicting {} peptides", t.len())
+            }
+            _ => "Predicting".to_string(),
+        };
+        self.predict_job = Some(Job::spawn(&self.ctx, title, move |jc| {
             let out = match (&model, device) {
                 (Some(m), _) => predict_sequences(m, &seqs, jc)?,
                 (None, Some(dev)) => predict_with_checkpoint(None, &settings, dev, &seqs, jc)?,

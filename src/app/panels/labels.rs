@@ -134,15 +134,20 @@ impl NesbindApp {
         let mut hovered = None;
         let mut clicked = None;
         let has_prediction = doc.prediction.is_some();
+        let has_plddt = complex.structure.is_predicted;
+        let columns = 6 + usize::from(has_prediction) + usize::from(has_plddt);
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 egui::Grid::new("label table")
                     .striped(true)
-                    .num_columns(if has_prediction { 7 } else { 6 })
+                    .num_columns(columns)
                     .show(ui, |ui| {
                         for h in ["Residue", "", "Binding", "Pocket", "Dist. Å", "Nearest"] {
                             ui.strong(h);
+                        }
+                        if has_plddt {
+                            ui.strong("pLDDT");
                         }
                         if has_prediction {
                             ui.strong("Predicted");
@@ -183,6 +188,15 @@ impl NesbindApp {
                                 "–".into()
                             });
                             ui.label(l.nearest_pocket.map(|p| p.symbol()).unwrap_or("–"));
+                            if has_plddt {
+                                match doc.plddt(peptide, l.residue_index) {
+                                    Some(p) => ui.colored_label(
+                                        colour32(colour::plddt_colour(p)),
+                                        format!("{p:.0}"),
+                                    ),
+                                    None => ui.label("–"),
+                                };
+                            }
                             if let Some(pred) = &doc.prediction {
                                 let p = pred.probabilities.get(l.residue_index).copied().flatten();
                                 let pocket = pred.pockets.get(l.residue_index).copied().flatten();

@@ -11,6 +11,9 @@ impl NesbindApp {
                     if ui.button("Open…").clicked() {
                         self.spawn_dialog(DialogKind::Open);
                     }
+                    if ui.button("Open folder…").clicked() {
+                        self.spawn_dialog(DialogKind::OpenFolder);
+                    }
                     if ui.button("Export view as PNG…").clicked() {
                         self.spawn_dialog(DialogKind::ExportPng);
                     }

@@ -3,7 +3,7 @@
 
 use crate::app::molecule_scene::{peptide_colour, pockets_lined_by};
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
-use crate::app::state::ColourMode;
+use crate::app::state::{ColourMode, ReceptorStyle};
 use crate::render::ResidueRef;
 use crate::render::colour::{self, POCKET_COLOURS, ResidueClass};
 use crate::render::view3d::view3d_ui;
@@ -71,7 +71,7 @@ impl NesbindApp {
     fn view_toolbar(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             let before = self.state.display.clone();
-            let label = ui.label("Colour peptide by");
+            let label = ui.label("Colour by");
             egui::ComboBox::from_id_salt("colour mode")
                 .selected_text(self.state.display.colour_mode.name())
                 .show_ui(ui, |ui| {
@@ -81,6 +81,19 @@ impl NesbindApp {
                 })
                 .response
                 .labelled_by(label.id);
+            egui::ComboBox::from_id_salt("receptor style")
+                .selected_text(self.state.display.receptor_style.name())
+                .show_ui(ui, |ui| {
+                    for style in ReceptorStyle::ALL {
+                        ui.selectable_value(
+                            &mut self.state.display.receptor_style,
+                            style,
+                            style.name(),
+                        );
+                    }
+                })
+                .response
+                .on_hover_text("How CRM1 is drawn");
             ui.checkbox(&mut self.state.display.groove_sticks, "Groove atoms")
                 .on_hover_text(
                     "All-atom sticks for the peptide and the receptor residues around it",
@@ -132,6 +145,9 @@ impl NesbindApp {
         )];
         if Some(r.object) != self.state.active {
             lines.push(doc.name());
+        }
+        if let Some(p) = doc.plddt(r.chain, r.residue) {
+            lines.push(format!("pLDDT {p:.1}"));
         }
         let Some(complex) = doc.complex() else {
             return lines;
@@ -220,7 +236,11 @@ impl NesbindApp {
                             }
                         });
                         let mode = self.state.display.colour_mode;
-                        ui.strong(format!("Peptide: {}", mode.name().to_lowercase()));
+                        if mode == ColourMode::Plddt {
+                            ui.strong("CRM1 and peptide: pLDDT");
+                        } else {
+                            ui.strong(format!("Peptide: {}", mode.name().to_lowercase()));
+                        }
                         let has_prediction = self
                             .active_document()
                             .is_some_and(|d| d.prediction.is_some());
@@ -251,6 +271,23 @@ impl NesbindApp {
                                 for class in ResidueClass::ALL.iter().take(6) {
                                     swatch_row(ui, class.colour(), class.name());
                                 }
+                            }
+                            ColourMode::Plddt => {
+                                for (c, name) in colour::PLDDT_BANDS {
+                                    swatch_row(ui, c, name);
+                                }
+                                let predicted = self
+                                    .active_document()
+                                    .and_then(|d| d.structure())
+                                    .is_some_and(|s| s.is_predicted);
+                                if !predicted {
+                                    ui.weak("not a predicted model: its B-factors are not pLDDT");
+                                }
+                            }
+                        }
+                        for (i, frame) in self.frames.iter().enumerate() {
+                            if let (Some(f), Some(doc)) = (frame, self.docs.get(i)) {
+                                ui.weak(format!("{} on this CRM1: {}", doc.name(), f.describe()));
                             }
                         }
                     });
