@@ -284,3 +284,21 @@ fn ctrl_c_stops_training_and_keeps_the_best_epoch() {
     assert!(stdout.contains("Cancelled after"), "{stdout}");
     assert!(ck.join("checkpoint.json").is_file() && ck.join("model.bpk").is_file());
 }
+
+/// Inputs the fuzz harness (tests/fuzz.rs) found to panic a reader: each must now be read or refused
+/// with an error. Named `<reader>-<kind>-<input number>.bin`.
+#[test]
+fn fuzz_crashers_are_read_or_refused_without_a_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz_crashers");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("nesdb-") {
+            // A corrupt start position (e.g. 1e300) once overflowed an addition.
+            let _ = nesbind::nesdb::read_nesdb(&path);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "the crasher fixtures are present");
+}

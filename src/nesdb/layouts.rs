@@ -154,12 +154,13 @@ fn place_peptide(
     let core = peptide.trim_matches('X');
     if core.len() != peptide.len() && !core.is_empty() {
         let lead = peptide.len() - peptide.trim_start_matches('X').len();
-        let (range, _) = place_peptide(sequence, start + lead, core)?;
+        let (range, _) = place_peptide(sequence, start.saturating_add(lead), core)?;
         let note = format!("NES {peptide}: X padding beyond the protein end removed");
         return Ok((range, Some(note)));
     }
-    let end = start + peptide.len() - 1;
-    if sequence.get(start - 1..end) == Some(peptide) {
+    // A start past any protein (a corrupt field) is looked for elsewhere like any misplaced NES.
+    let end = start.saturating_add(peptide.len()).saturating_sub(1);
+    if sequence.get(start.saturating_sub(1)..end) == Some(peptide) {
         return Ok((
             NesRange {
                 start,
