@@ -31,6 +31,9 @@ struct Cli {
     /// Colouring of the window's view: label, prediction, pocket, residue or plddt.
     #[arg(long, value_name = "MODE", value_parser = parse_colour)]
     colour: Option<nesbind::app::state::ColourMode>,
+    /// Predict every opened peptide with the bundled model once the files are read.
+    #[arg(long)]
+    predict: bool,
     /// Save a screenshot of the window to this PNG once the files are loaded, then quit.
     #[arg(long, value_name = "PNG")]
     screenshot: Option<std::path::PathBuf>,
@@ -80,7 +83,7 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
-        None => nesbind::app::run_with_files(cli.files, cli.screenshot, cli.colour),
+        None => nesbind::app::run_with_files(cli.files, cli.screenshot, cli.colour, cli.predict),
     }
 }
 

@@ -27,6 +27,7 @@ fn harness(paths: Vec<PathBuf>) -> Harness<'static, NesbindApp> {
                     screenshot: None,
                     fresh: true,
                     colour: None,
+                    predict: false,
                 },
             )
         })
@@ -150,6 +151,7 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
                     screenshot: None,
                     fresh: true,
                     colour: None,
+                    predict: false,
                 },
             )
         });
@@ -524,23 +526,31 @@ fn opening_a_folder_fills_the_browser_and_next_previous_step_through_it() {
         "3NBY_groove_excerpt"
     );
 
-    // Column titles sort: CRM1 length ascending, then descending.
-    h.get_by_label("CRM1").click();
+    // Column titles sort: pLDDT highest first, a second click lowest first.
+    h.get_by_label("pLDDT").click();
     h.run_steps(2);
-    h.get_by_label("CRM1 ↑").click();
+    h.get_by_label("pLDDT v").click();
     h.run_steps(2);
-    h.get_by_label("CRM1 ↓");
+    h.get_by_label("pLDDT ^");
     let app = h.state();
-    let rows = nesbind::app::browser::browser_rows(&app.docs, &app.state.browser);
+    let mut settings = app.state.browser.clone();
+    settings.sort = nesbind::app::browser::SortColumn::Name;
+    settings.descending = true;
+    let rows = nesbind::app::browser::browser_rows(&app.docs, &settings);
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert!(names.windows(2).all(|w| w[0] >= w[1]), "{names:?}");
+    // By CRM1 length, longest first; the CA trace (no complex) sorts last either way.
+    settings.sort = nesbind::app::browser::SortColumn::Receptor;
+    settings.descending = true;
+    let rows = nesbind::app::browser::browser_rows(&app.docs, &settings);
     let lengths: Vec<usize> = rows
         .iter()
         .filter_map(|r| r.receptor.map(|x| x.0))
         .collect();
     assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "{lengths:?}");
-    assert!(
-        rows.last().unwrap().receptor.is_none(),
-        "the CA trace (no complex) sorts last"
-    );
+    assert!(rows.last().unwrap().receptor.is_none());
+    h.state_mut().state.browser.sort = nesbind::app::browser::SortColumn::Opened;
+    h.state_mut().state.browser.descending = false;
 
     // A filter narrows the rows, and next/previous follow the filtered order.
     h.state_mut().state.browser.filter = "5D".into();
@@ -624,4 +634,31 @@ fn context_trace_is_superposed_on_the_active_crm1() {
     let frame = h.state().frames[i].expect("5DHF superposed");
     assert!(frame.rmsd < 1.0, "5DHF on 3NBY: CA RMSD {}", frame.rmsd);
     h.get_by_label_contains("5DHF_groove_excerpt on this CRM1");
+}
+
+#[test]
+fn panels_send_commands_that_apply_at_the_next_frame() {
+    use nesbind::app::commands::Command;
+    let mut h = harness(vec![nesbind::assets_dir().join("structures")]);
+    wait_idle(&mut h);
+    let before = h.state().state.active;
+    let target = h
+        .state()
+        .docs
+        .iter()
+        .position(|d| d.name() == "5DIF_groove_excerpt")
+        .unwrap();
+    h.state_mut().send(Command::Activate(target));
+    h.state_mut().send(Command::Colour(ColourMode::ResidueType));
+    assert_eq!(h.state().state.active, before, "queued, not applied yet");
+    h.step();
+    assert_eq!(h.state().state.active, Some(target));
+    assert_eq!(h.state().state.display.colour_mode, ColourMode::ResidueType);
+    // The colour combo box sends the same command.
+    h.get_by_label("Colour by").click();
+    h.run_steps(2);
+    h.get_by_label("pLDDT (AlphaFold)").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.display.colour_mode, ColourMode::Plddt);
+    h.get_by_label("not a predicted model: its B-factors are not pLDDT");
 }

@@ -2,6 +2,7 @@
 //! labelling and log panels. It drives the library; long work runs in background jobs.
 
 pub mod browser;
+pub mod commands;
 pub mod document;
 pub mod gpu;
 pub mod jobs;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-pub use nesbind_app::{AppOptions, NesbindApp};
+pub use nesbind_app::{AppOptions, DialogKind, NesbindApp};
 
 /// Opens the window and runs until it closes.
 pub fn run(options: AppOptions) -> anyhow::Result<()> {
@@ -33,7 +34,9 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
     // Screenshot runs must not read or overwrite the user's saved session.
     if options.screenshot.is_some() {
         native.persist_window = false;
-        native.persistence_path = Some(std::env::temp_dir().join("nesbind-screenshot-session"));
+        native.persistence_path = Some(
+            std::env::temp_dir().join(format!("nesbind-screenshot-session-{}", std::process::id())),
+        );
     }
     eframe::run_native(
         "nesbind",
@@ -49,6 +52,7 @@ pub fn run_with_files(
     paths: Vec<PathBuf>,
     screenshot: Option<PathBuf>,
     colour: Option<state::ColourMode>,
+    predict: bool,
 ) -> anyhow::Result<()> {
     // A mistyped subcommand arrives here as a file name: say so instead of opening an empty window.
     if let Some(missing) = paths.iter().find(|p| !p.exists()) {
@@ -63,5 +67,6 @@ pub fn run_with_files(
         screenshot,
         fresh,
         colour,
+        predict,
     })
 }

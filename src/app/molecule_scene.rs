@@ -323,7 +323,7 @@ fn add_cartoon(
                     .enumerate()
                     .map(|(k, p)| point(start + k, *p))
                     .collect();
-                b.trace(&pts, HELIX_RADIUS, HELIX_AXIS_STEP);
+                b.rod(&pts, HELIX_RADIUS, HELIX_AXIS_STEP);
                 if let Some(p) = ca[end - 1] {
                     tube.push(point(end - 1, p));
                 }
@@ -337,9 +337,9 @@ fn add_cartoon(
                 if kind == SecondaryStructure::Strand {
                     flush(b, &mut tube, LOOP_TUBE);
                 }
-                for i in start..end {
-                    if let Some(p) = ca[i] {
-                        tube.push(point(i, p));
+                for (i, p) in ca.iter().enumerate().take(end).skip(start) {
+                    if let Some(p) = p {
+                        tube.push(point(i, *p));
                     }
                 }
                 if kind == SecondaryStructure::Strand {

@@ -12,6 +12,7 @@ use crate::render::view3d::SceneHandle;
 use crate::render::{OrbitCamera, ResidueRef, ViewParams};
 use crate::structure::PocketDefinition;
 
+use super::commands::Command;
 use super::document::{Document, bundled_session, open_document, open_document_bytes};
 use super::jobs::{Job, Outcome, take_finished};
 use super::log::Log;
@@ -28,7 +29,8 @@ mod dialogs;
 mod model_jobs;
 mod screenshot;
 
-pub(crate) use dialogs::{DialogKind, DialogResult};
+pub use dialogs::DialogKind;
+pub(crate) use dialogs::DialogResult;
 pub(crate) use screenshot::ScreenshotTask;
 
 /// How the app starts.
@@ -42,6 +44,8 @@ pub struct AppOptions {
     pub fresh: bool,
     /// Colouring to start with (`--colour`), instead of the session's.
     pub colour: Option<ColourMode>,
+    /// Predict every opened peptide with the bundled model once the files are read (`--predict`).
+    pub predict: bool,
 }
 
 /// Files named by `paths`, folders replaced by their structure files (sorted); unreadable folders
@@ -95,8 +99,12 @@ pub struct NesbindApp {
     pub(crate) pockets: Arc<PocketDefinition>,
     pub(crate) scene: SceneHandle,
     pub(crate) scene_dirty: bool,
+    /// Sent by panels this frame, applied at the start of the next.
+    pub(crate) commands: Vec<Command>,
     /// The running load was asked for by the user: its first complex becomes active.
     pub(crate) activate_on_load: bool,
+    /// Predict every peptide when the running load finishes.
+    pub(crate) predict_on_load: bool,
     /// Per document: its superposition onto the active complex when drawn as context.
     pub frames: Vec<Option<crate::structure::Superposition>>,
     pub camera: OrbitCamera,
@@ -185,7 +193,9 @@ impl NesbindApp {
             pockets: Arc::new(PocketDefinition::bundled()),
             scene: SceneHandle::default(),
             scene_dirty: true,
+            commands: Vec::new(),
             activate_on_load: false,
+            predict_on_load: false,
             frames: Vec::new(),
             camera: camera.unwrap_or_default(),
             pending_framing: None,
@@ -227,6 +237,7 @@ impl NesbindApp {
         if app.state.active.is_none() {
             app.activate_on_load = true;
         }
+        app.predict_on_load = options.predict;
         app.open_files(files);
         app
     }
@@ -686,9 +697,9 @@ impl NesbindApp {
             )
         });
         if next {
-            self.step_active(1);
+            self.send(Command::Step(1));
         } else if previous {
-            self.step_active(-1);
+            self.send(Command::Step(-1));
         }
     }
 
@@ -696,7 +707,12 @@ impl NesbindApp {
         if let Some(outcome) = take_finished(&mut self.load_job) {
             self.pending_files.clear();
             match outcome {
-                Outcome::Done(docs) => self.add_documents(docs),
+                Outcome::Done(docs) => {
+                    self.add_documents(docs);
+                    if std::mem::take(&mut self.predict_on_load) {
+                        self.start_prediction_all();
+                    }
+                }
                 Outcome::Failed(e) => self.log.error(format!("opening files failed: {e:#}")),
                 Outcome::Cancelled => self.log.info("opening files cancelled"),
             }
@@ -839,6 +855,7 @@ impl NesbindApp {
 impl eframe::App for NesbindApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.poll_jobs();
+        self.apply_commands();
         let dropped = ui.ctx().input(|i| i.raw.dropped_files.clone());
         if !dropped.is_empty() {
             self.open_dropped(dropped);
@@ -854,7 +871,7 @@ impl eframe::App for NesbindApp {
         }
         egui::Panel::left("nesbind side panel")
             .resizable(true)
-            .default_size(370.0)
+            .default_size(470.0)
             .min_size(260.0)
             .max_size(520.0)
             .show(ui, |ui| {

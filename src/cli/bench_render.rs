@@ -24,6 +24,70 @@ pub struct BenchRenderArgs {
     pub width: u32,
     #[arg(long, default_value_t = 800)]
     pub height: u32,
+    /// A full-length CRM1–NES model to time as the window draws it (default: the first AlphaFold
+    /// model in ../shared/data/structures/alphafold_complexes, when present).
+    #[arg(long)]
+    pub model: Option<std::path::PathBuf>,
+}
+
+/// The model timed besides the synthetic complex: `--model`, else the first shared AlphaFold model.
+fn model_path(args: &BenchRenderArgs) -> Option<std::path::PathBuf> {
+    if let Some(p) = &args.model {
+        return Some(p.clone());
+    }
+    let dir = nesbind::shared_alphafold_dir()?;
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| nesbind::structure::is_structure_file(p))
+        .collect();
+    files.sort();
+    files.into_iter().next()
+}
+
+/// The window's scenes of one complex: cartoon CRM1 with sticks around the peptide (the default
+/// view), and cartoon with every atom as sticks.
+fn model_scenes(path: &std::path::Path) -> anyhow::Result<Vec<(String, nesbind::render::Scene)>> {
+    use nesbind::app::document::open_document;
+    use nesbind::app::molecule_scene::build_scene;
+    use nesbind::app::state::{ColourMode, DisplaySettings, OpenedFile};
+    let doc = open_document(
+        OpenedFile {
+            path: path.to_path_buf(),
+            ..OpenedFile::default()
+        },
+        &nesbind::structure::PocketDefinition::bundled(),
+        &nesbind::labels::LabelSettings::default(),
+    );
+    let complex = doc
+        .complex()
+        .with_context(|| format!("{}: {}", path.display(), doc.problem().unwrap_or("")))?;
+    let residues: usize = complex
+        .structure
+        .chains
+        .iter()
+        .map(|c| c.residues.len())
+        .sum();
+    let name = doc.name();
+    let display = DisplaySettings {
+        colour_mode: ColourMode::Plddt,
+        ..DisplaySettings::default()
+    };
+    let docs = vec![doc];
+    let default_view = build_scene(&docs, Some(0), &display, &[]);
+    let mut all = display.clone();
+    all.groove_radius = 1e4;
+    let every_atom = build_scene(&docs, Some(0), &all, &[]);
+    Ok(vec![
+        (
+            format!("{name} ({residues} residues), cartoon + groove sticks, pLDDT colours"),
+            default_view,
+        ),
+        (
+            format!("{name}, cartoon + every atom as sticks"),
+            every_atom,
+        ),
+    ])
 }
 
 pub fn run(args: &BenchRenderArgs) -> anyhow::Result<()> {
@@ -89,6 +153,23 @@ pub fn run(args: &BenchRenderArgs) -> anyhow::Result<()> {
         ("CA tube, every chain", &trace),
     ] {
         time_scene(&gpu, name, scene, size, args.frames)?;
+    }
+    match model_path(args) {
+        Some(path) => {
+            let t = Instant::now();
+            let scenes = model_scenes(&path)?;
+            println!(
+                "{}: read, labelled and built in {:.0} ms",
+                path.display(),
+                t.elapsed().as_secs_f64() * 1e3
+            );
+            for (name, scene) in &scenes {
+                time_scene(&gpu, name, scene, size, args.frames)?;
+            }
+        }
+        None => println!(
+            "no AlphaFold model (--model, or ../shared/data/structures/alphafold_complexes): full-length model not timed"
+        ),
     }
     Ok(())
 }

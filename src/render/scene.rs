@@ -238,6 +238,32 @@ impl SceneBuilder {
         }
     }
 
+    /// A thick tube whose direction changes little between points (a helix axis): cylinders between
+    /// neighbours closer than `max_step` and spheres only where a run starts or ends, since interior
+    /// joint spheres would hide inside the cylinders and only cost fill rate.
+    pub fn rod(&mut self, points: &[TracePoint], radius: f32, max_step: f32) {
+        let joined: Vec<bool> = points
+            .windows(2)
+            .map(|w| w[0].pos.distance(w[1].pos) <= max_step)
+            .collect();
+        for (i, p) in points.iter().enumerate() {
+            let after = joined.get(i).copied().unwrap_or(false);
+            let before = i > 0 && joined[i - 1];
+            if !(after && before) {
+                self.sphere(p.pos, radius, p.colour, p.residue);
+            }
+        }
+        for (w, joined) in points.windows(2).zip(joined) {
+            if joined {
+                self.bond(
+                    (w[0].pos, w[0].colour, w[0].residue),
+                    (w[1].pos, w[1].colour, w[1].residue),
+                    radius,
+                );
+            }
+        }
+    }
+
     /// Ball-and-stick atoms: a sphere per atom and half-coloured bonds for each index pair.
     pub fn sticks(
         &mut self,

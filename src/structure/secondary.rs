@@ -185,11 +185,16 @@ pub fn from_ca_geometry(chain: &Chain) -> Vec<SecondaryStructure> {
         ca.iter().enumerate().filter_map(|(i, p)| p.map(|p| (p, i))),
     );
     let mut extended = vec![false; n];
-    for i in 1..n.saturating_sub(2) {
+    for (i, flag) in extended
+        .iter_mut()
+        .enumerate()
+        .take(n.saturating_sub(2))
+        .skip(1)
+    {
         let Some(p) = window(i - 1, 4) else { continue };
         let dihedral = ca_dihedral([p[0], p[1], p[2], p[3]]);
         if dihedral.abs() >= 150.0 || dihedral <= -100.0 {
-            extended[i] = p[0].distance(p[2]) > 6.2 || p[1].distance(p[3]) > 6.2;
+            *flag = p[0].distance(p[2]) > 6.2 || p[1].distance(p[3]) > 6.2;
         }
     }
     for i in 0..n {
@@ -276,8 +281,10 @@ mod tests {
     #[test]
     fn ideal_helix_is_a_helix_and_a_straight_line_is_not() {
         let helix = from_ca_geometry(&ideal_helix(12));
+        // DSSP starts a helix one residue after its first H-bonded C=O; the CA rule does the same.
+        assert_eq!(helix[0], SecondaryStructure::Loop);
         assert!(
-            helix.iter().all(|s| *s == SecondaryStructure::Helix),
+            helix[1..].iter().all(|s| *s == SecondaryStructure::Helix),
             "{helix:?}"
         );
         let mut line = ideal_helix(12);

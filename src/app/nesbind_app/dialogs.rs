@@ -17,7 +17,7 @@ pub(crate) enum DialogResult {
 
 /// Which file dialog a menu item or button asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DialogKind {
+pub enum DialogKind {
     Open,
     OpenFolder,
     ExportPng,

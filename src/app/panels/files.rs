@@ -1,6 +1,7 @@
 //! Files panel: Open…, the opened complexes with their detected chain roles (editable) and per-file errors.
 
 use crate::app::browser::{BrowserSettings, SortColumn, browser_rows, step_active};
+use crate::app::commands::Command;
 use crate::app::document::{Content, bundled_session};
 use crate::render::colour;
 
@@ -16,7 +17,7 @@ impl NesbindApp {
                 .on_hover_text("PDB / mmCIF, optionally .gz; several at once")
                 .clicked()
             {
-                self.spawn_dialog(DialogKind::Open);
+                self.send(Command::Dialog(DialogKind::Open));
             }
             if ui
                 .button("Open folder…")
@@ -25,7 +26,7 @@ impl NesbindApp {
                 )
                 .clicked()
             {
-                self.spawn_dialog(DialogKind::OpenFolder);
+                self.send(Command::Dialog(DialogKind::OpenFolder));
             }
             if ui
                 .button("Open examples")
@@ -37,7 +38,7 @@ impl NesbindApp {
                     self.log
                         .warn("the bundled example structures were not found");
                 }
-                self.open_files_and_show(files);
+                self.send(Command::OpenFiles(files));
             }
         });
         ui.weak("or drop files or folders on the window");
@@ -83,14 +84,14 @@ impl NesbindApp {
                 .on_hover_text("Previous complex in this order (P or Page Up)")
                 .clicked()
             {
-                self.step_active(-1);
+                self.send(Command::Step(-1));
             }
             if ui
                 .button("Next >")
                 .on_hover_text("Next complex in this order (N or Page Down)")
                 .clicked()
             {
-                self.step_active(1);
+                self.send(Command::Step(1));
             }
             let busy = self.predict_job.is_some();
             if ui
@@ -98,7 +99,7 @@ impl NesbindApp {
                 .on_hover_text("Predict every open peptide and compare with its structure labels")
                 .clicked()
             {
-                self.start_prediction_all();
+                self.send(Command::PredictAll);
             }
             ui.weak(format!("{} of {}", rows.len(), self.docs.len()));
         });
@@ -116,16 +117,8 @@ impl NesbindApp {
                     .num_columns(8)
                     .show(ui, |ui| {
                         ui.label("");
-                        ui.label("ctx").on_hover_text(
-                            "Draw as context: superposed on the active CRM1 as a thin trace",
-                        );
                         for (column, title, tip) in [
                             (SortColumn::Name, "File", "Sort by file name"),
-                            (
-                                SortColumn::Receptor,
-                                "CRM1",
-                                "Residues · identity to human XPO1",
-                            ),
                             (
                                 SortColumn::Plddt,
                                 "pLDDT",
@@ -150,6 +143,18 @@ impl NesbindApp {
                         ) {
                             sort = Some(SortColumn::Agreement);
                         }
+                        if sort_header(
+                            ui,
+                            &self.state.browser,
+                            SortColumn::Receptor,
+                            "CRM1",
+                            "Residues · identity to human XPO1",
+                        ) {
+                            sort = Some(SortColumn::Receptor);
+                        }
+                        ui.label("ctx").on_hover_text(
+                            "Draw as context: superposed on the active CRM1 as a thin trace",
+                        );
                         ui.end_row();
                         for row in &rows {
                             let active = self.state.active == Some(row.index);
@@ -159,12 +164,6 @@ impl NesbindApp {
                                 .clicked()
                             {
                                 activate = Some(row.index);
-                            }
-                            let mut context = self.docs[row.index].file.show_as_context;
-                            if !active && ui.checkbox(&mut context, "").changed() {
-                                context_changed = Some((row.index, context));
-                            } else if active {
-                                ui.label("");
                             }
                             let name = if active {
                                 egui::RichText::new(&row.name).strong()
@@ -178,18 +177,6 @@ impl NesbindApp {
                                 .clicked()
                             {
                                 activate = Some(row.index);
-                            }
-                            match (&row.problem, row.receptor) {
-                                (Some(problem), _) => {
-                                    ui.colored_label(ui.visuals().warn_fg_color, "not a complex")
-                                        .on_hover_text(problem);
-                                }
-                                (None, Some((n, identity))) => {
-                                    ui.label(format!("{n} · {:.0}%", identity * 100.0));
-                                }
-                                (None, None) => {
-                                    ui.label("–");
-                                }
                             }
                             match row.plddt {
                                 Some(p) => ui.colored_label(
@@ -220,6 +207,24 @@ impl NesbindApp {
                                     ui.label("–");
                                 }
                             }
+                            match (&row.problem, row.receptor) {
+                                (Some(problem), _) => {
+                                    ui.colored_label(ui.visuals().warn_fg_color, "not a complex")
+                                        .on_hover_text(problem);
+                                }
+                                (None, Some((n, identity))) => {
+                                    ui.label(format!("{n} · {:.0}%", identity * 100.0));
+                                }
+                                (None, None) => {
+                                    ui.label("–");
+                                }
+                            }
+                            let mut context = self.docs[row.index].file.show_as_context;
+                            if !active && ui.checkbox(&mut context, "").changed() {
+                                context_changed = Some((row.index, context));
+                            } else if active {
+                                ui.label("");
+                            }
                             ui.end_row();
                         }
                     });
@@ -234,10 +239,10 @@ impl NesbindApp {
             }
         }
         if let Some((i, context)) = context_changed {
-            self.set_show_as_context(i, context);
+            self.send(Command::ShowAsContext(i, context));
         }
         if let Some(i) = activate {
-            self.set_active(i);
+            self.send(Command::Activate(i));
         }
         if before != self.state.browser {
             ui.ctx().request_repaint();
@@ -366,10 +371,14 @@ impl NesbindApp {
                 });
         }
         if let Some((receptor, peptide)) = roles_changed {
-            self.set_chain_roles(i, receptor, peptide);
+            self.send(Command::ChainRoles {
+                document: i,
+                receptor,
+                peptide,
+            });
         }
         if close {
-            self.close_document(i);
+            self.send(Command::Close(i));
         }
     }
 }
@@ -383,8 +392,8 @@ fn sort_header(
     tip: &str,
 ) -> bool {
     let arrow = match (settings.sort == column, settings.descending) {
-        (true, false) => " ↑",
-        (true, true) => " ↓",
+        (true, false) => " ^",
+        (true, true) => " v",
         _ => "",
     };
     ui.add(egui::Button::new(egui::RichText::new(format!("{title}{arrow}")).strong()).frame(false))

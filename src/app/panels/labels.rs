@@ -1,5 +1,6 @@
 //! Labelling panel: distance mode, cutoff, pocket definition, Run, the residue table, CSV export.
 
+use crate::app::commands::Command;
 use crate::app::molecule_scene::peptide_colour;
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
 use crate::app::state::DistanceModeChoice;
@@ -71,7 +72,7 @@ impl NesbindApp {
                         None => ui.label("bundled (6 crystal structures)"),
                     };
                     if ui.small_button("Choose…").clicked() {
-                        self.spawn_dialog(DialogKind::PocketFile);
+                        self.send(Command::Dialog(DialogKind::PocketFile));
                     }
                     if self.state.labels.pocket_file.is_some()
                         && ui.small_button("Bundled").clicked()
@@ -101,7 +102,7 @@ impl NesbindApp {
                 }
             }
             if ui.button("Export CSV…").clicked() {
-                self.spawn_dialog(DialogKind::ExportCsv);
+                self.send(Command::Dialog(DialogKind::ExportCsv));
             }
         });
         ui.separator();
@@ -200,11 +201,24 @@ impl NesbindApp {
                             if let Some(pred) = &doc.prediction {
                                 let p = pred.probabilities.get(l.residue_index).copied().flatten();
                                 let pocket = pred.pockets.get(l.residue_index).copied().flatten();
-                                ui.label(match (p, pocket) {
+                                let text = match (p, pocket) {
                                     (Some(p), Some(k)) => format!("{p:.2} {}", k.symbol()),
                                     (Some(p), None) => format!("{p:.2}"),
                                     _ => "–".into(),
-                                });
+                                };
+                                // The decoded register against the labels: differing pockets in red.
+                                let register =
+                                    pred.register.get(l.residue_index).copied().flatten();
+                                if register != l.pocket {
+                                    ui.colored_label(ui.visuals().error_fg_color, text)
+                                        .on_hover_text(format!(
+                                            "labelled {}, predicted register {}",
+                                            l.pocket.map(|k| k.symbol()).unwrap_or("none"),
+                                            register.map(|k| k.symbol()).unwrap_or("none")
+                                        ));
+                                } else {
+                                    ui.label(text);
+                                }
                             }
                             ui.end_row();
                         }

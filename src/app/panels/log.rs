@@ -1,5 +1,6 @@
 //! Menu bar, status bar and the log panel.
 
+use crate::app::commands::Command;
 use crate::app::log::Level;
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
 
@@ -9,16 +10,16 @@ impl NesbindApp {
             egui::MenuBar::new().ui(ui, |ui| {
                 ui.menu_button("File", |ui| {
                     if ui.button("Open…").clicked() {
-                        self.spawn_dialog(DialogKind::Open);
+                        self.send(Command::Dialog(DialogKind::Open));
                     }
                     if ui.button("Open folder…").clicked() {
-                        self.spawn_dialog(DialogKind::OpenFolder);
+                        self.send(Command::Dialog(DialogKind::OpenFolder));
                     }
                     if ui.button("Export view as PNG…").clicked() {
-                        self.spawn_dialog(DialogKind::ExportPng);
+                        self.send(Command::Dialog(DialogKind::ExportPng));
                     }
                     if ui.button("Export labels as CSV…").clicked() {
-                        self.spawn_dialog(DialogKind::ExportCsv);
+                        self.send(Command::Dialog(DialogKind::ExportCsv));
                     }
                     ui.separator();
                     if ui.button("Quit").clicked() {
@@ -27,10 +28,10 @@ impl NesbindApp {
                 });
                 ui.menu_button("View", |ui| {
                     if ui.button("Reset view").clicked() {
-                        self.reset_view();
+                        self.send(Command::ResetView);
                     }
                     if ui.button("Focus peptide").clicked() {
-                        self.focus_peptide();
+                        self.send(Command::FocusPeptide);
                     }
                     ui.checkbox(&mut self.state.show_log, "Log panel");
                 });

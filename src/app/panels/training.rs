@@ -3,6 +3,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use crate::app::commands::Command;
 use crate::app::jobs::Job;
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
 use crate::app::training::peptides_from_documents;
@@ -28,7 +29,7 @@ impl NesbindApp {
                             None => "bundled (esm2_t6_8M)".into(),
                         });
                         if ui.small_button("Choose…").clicked() {
-                            self.spawn_dialog(DialogKind::EsmFolder);
+                            self.send(Command::Dialog(DialogKind::EsmFolder));
                         }
                         if self.state.train.esm_dir.is_some()
                             && ui.small_button("Bundled").clicked()

@@ -1,6 +1,7 @@
 //! The central panel: display toolbar, the 3D view with its legend and hover tooltip, and the peptide's
 //! sequence strip (hover and selection synced with the view and the table).
 
+use crate::app::commands::Command;
 use crate::app::molecule_scene::{peptide_colour, pockets_lined_by};
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
 use crate::app::state::{ColourMode, ReceptorStyle};
@@ -11,7 +12,7 @@ use crate::structure::{ChainRole, Pocket};
 
 use super::labels::{colour32, text_on};
 
-const STRIP_HEIGHT: f32 = 58.0;
+const STRIP_HEIGHT: f32 = 70.0;
 
 impl NesbindApp {
     pub(crate) fn view_panel(&mut self, ui: &mut egui::Ui) {
@@ -72,15 +73,19 @@ impl NesbindApp {
         ui.horizontal_wrapped(|ui| {
             let before = self.state.display.clone();
             let label = ui.label("Colour by");
+            let mut mode = self.state.display.colour_mode;
             egui::ComboBox::from_id_salt("colour mode")
-                .selected_text(self.state.display.colour_mode.name())
+                .selected_text(mode.name())
                 .show_ui(ui, |ui| {
-                    for mode in ColourMode::ALL {
-                        ui.selectable_value(&mut self.state.display.colour_mode, mode, mode.name());
+                    for m in ColourMode::ALL {
+                        ui.selectable_value(&mut mode, m, m.name());
                     }
                 })
                 .response
                 .labelled_by(label.id);
+            if mode != self.state.display.colour_mode {
+                self.send(Command::Colour(mode));
+            }
             egui::ComboBox::from_id_salt("receptor style")
                 .selected_text(self.state.display.receptor_style.name())
                 .show_ui(ui, |ui| {
@@ -105,13 +110,13 @@ impl NesbindApp {
             }
             ui.separator();
             if ui.button("Reset view").clicked() {
-                self.reset_view();
+                self.send(Command::ResetView);
             }
             if ui.button("Focus peptide").clicked() {
-                self.focus_peptide();
+                self.send(Command::FocusPeptide);
             }
             if ui.button("Export PNG…").clicked() {
-                self.spawn_dialog(DialogKind::ExportPng);
+                self.send(Command::Dialog(DialogKind::ExportPng));
             }
         });
     }
@@ -323,6 +328,12 @@ impl NesbindApp {
                     ui.vertical(|ui| {
                         ui.strong(format!("NES {}", chain.id));
                         ui.weak(format!("{} aa", chain.polymer_len()));
+                        if doc.prediction.is_some() {
+                            ui.weak("label / pred.").on_hover_text(
+                                "Bars under each residue: its pocket by the structure labels (upper) and in the \
+                                 decoded prediction (lower); red where they differ",
+                            );
+                        }
                     });
                     for (i, res) in chain.residues.iter().enumerate() {
                         if res.code == 'X' && res.ca().is_none() {
@@ -331,7 +342,7 @@ impl NesbindApp {
                         let r = ResidueRef::new(active, peptide, i);
                         let c = peptide_colour(doc, i, res.code, mode);
                         let (rect, resp) =
-                            ui.allocate_exact_size(egui::vec2(24.0, 44.0), egui::Sense::click());
+                            ui.allocate_exact_size(egui::vec2(24.0, 56.0), egui::Sense::click());
                         let resp = resp.on_hover_text(format!("{} {}", res.name, res.label()));
                         resp.widget_info(|| {
                             egui::WidgetInfo::labeled(
@@ -371,6 +382,31 @@ impl NesbindApp {
                             egui::FontId::proportional(9.0),
                             ui.visuals().weak_text_color(),
                         );
+                        if let Some(pred) = &doc.prediction {
+                            let labelled = doc.label_of(i).and_then(|l| l.pocket);
+                            let predicted = pred.register.get(i).copied().flatten();
+                            let bar = |y: f32, pocket: Option<Pocket>| {
+                                let rect = egui::Rect::from_min_size(
+                                    egui::pos2(cell.min.x + 2.0, cell.max.y + 14.0 + y),
+                                    egui::vec2(20.0, 5.0),
+                                );
+                                let fill = pocket
+                                    .map(|p| colour32(colour::pocket_colour(p.index())))
+                                    .unwrap_or(ui.visuals().faint_bg_color);
+                                painter.rect_filled(rect, 1.0, fill);
+                                rect
+                            };
+                            let upper = bar(0.0, labelled);
+                            let lower = bar(6.0, predicted);
+                            if labelled != predicted {
+                                painter.rect_stroke(
+                                    upper.union(lower).expand(1.0),
+                                    1.0,
+                                    egui::Stroke::new(1.5, ui.visuals().error_fg_color),
+                                    egui::StrokeKind::Outside,
+                                );
+                            }
+                        }
                         if resp.hovered() {
                             hovered = Some(r);
                         }
