@@ -30,6 +30,8 @@ const HELIX_RISE: f32 = 1.5;
 const HELIX_AXIS_STEP: f32 = 4.0;
 const LOOP_TUBE: f32 = 0.45;
 const STRAND_TUBE: f32 = 0.8;
+/// Radius of a strand's arrowhead at its base.
+const ARROW_BASE: f32 = 1.5;
 const LINING_SPHERE: f32 = 1.0;
 const STICK_ATOM: f32 = 0.24;
 const STICK_BOND: f32 = 0.15;
@@ -329,29 +331,44 @@ fn add_cartoon(
                 }
             }
             None => {
-                let radius = if kind == SecondaryStructure::Strand {
-                    STRAND_TUBE
-                } else {
-                    LOOP_TUBE
-                };
-                if kind == SecondaryStructure::Strand {
+                let pts: Vec<(usize, Vec3)> =
+                    (start..end).filter_map(|i| ca[i].map(|p| (i, p))).collect();
+                if kind == SecondaryStructure::Strand && pts.len() >= 2 {
+                    // A thick tube up to the last CA but one, then an arrowhead to the last CA.
+                    if let Some(&(i, p)) = pts.first() {
+                        tube.push(point(i, p));
+                    }
                     flush(b, &mut tube, LOOP_TUBE);
-                }
-                for (i, p) in ca.iter().enumerate().take(end).skip(start) {
-                    if let Some(p) = p {
-                        tube.push(point(i, *p));
-                    }
-                }
-                if kind == SecondaryStructure::Strand {
-                    flush(b, &mut tube, radius);
-                    if let Some(p) = ca[end - 1] {
-                        tube.push(point(end - 1, p));
-                    }
+                    let (i0, p0) = pts[pts.len() - 2];
+                    let (i1, p1) = pts[pts.len() - 1];
+                    tube.extend(pts[..pts.len() - 1].iter().map(|&(i, p)| point(i, p)));
+                    flush(b, &mut tube, STRAND_TUBE);
+                    arrow_head(b, point(i0, p0), point(i1, p1));
+                    tube.push(point(i1, p1));
+                } else {
+                    tube.extend(pts.iter().map(|&(i, p)| point(i, p)));
                 }
             }
         }
     }
     flush(b, &mut tube, LOOP_TUBE);
+}
+
+/// A cone from `base` to `tip` drawn as stacked cylinders of shrinking radius (the renderer has
+/// spheres and cylinders only), coloured and picked as the strand's last residue.
+fn arrow_head(b: &mut SceneBuilder, base: TracePoint, tip: TracePoint) {
+    const STEPS: usize = 5;
+    let d = tip.pos - base.pos;
+    for k in 0..STEPS {
+        let a = base.pos + d * (k as f32 / STEPS as f32);
+        let z = base.pos + d * ((k + 1) as f32 / STEPS as f32);
+        let radius = ARROW_BASE * (1.0 - k as f32 / STEPS as f32);
+        b.bond(
+            (a, tip.colour, tip.residue),
+            (z, tip.colour, tip.residue),
+            radius,
+        );
+    }
 }
 
 /// One axis point per residue of a helix: the centroid of the four CAs around it (one turn), the
