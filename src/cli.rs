@@ -3,6 +3,7 @@
 mod bench;
 mod bench_embed;
 mod bench_render;
+mod bench_scan;
 mod bench_train;
 mod dataset;
 mod embed;
@@ -11,6 +12,7 @@ mod label;
 mod nesdb;
 mod predict;
 mod progress;
+mod scan;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -55,6 +57,8 @@ enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Per-residue binding probability and pocket for peptides, from a trained model.
     Predict(predict::PredictArgs),
+    /// Whole proteins → NES candidates, their Φ registers and the mutants to test (also --train, --cv).
+    Scan(scan::ScanArgs),
     /// Time parts of the pipeline.
     Bench(bench::BenchArgs),
     /// Print the compute device nesbind would use.
@@ -74,6 +78,7 @@ pub fn run() -> anyhow::Result<()> {
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
         Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Scan(args)) => scan::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Device { device }) => {
             let dev = nesbind::compute::select_device(device)?;

@@ -10,6 +10,7 @@ pub mod embed;
 pub mod labels;
 pub mod nesdb;
 pub mod render;
+pub mod scan;
 pub mod structure;
 pub mod train;
 

@@ -662,3 +662,29 @@ fn panels_send_commands_that_apply_at_the_next_frame() {
     assert_eq!(h.state().state.display.colour_mode, ColourMode::Plddt);
     h.get_by_label("not a predicted model: its B-factors are not pLDDT");
 }
+
+#[test]
+fn protein_panel_scans_a_sequence_and_shows_the_track_and_candidates() {
+    let mut h = harness(vec![bundled("3NBY_groove_excerpt.pdb")]);
+    wait_idle(&mut h);
+    h.state_mut().state.tab = PanelTab::Protein;
+    h.state_mut().protein_text =
+        ">PKIA human PKI-alpha\nMTDVETTYADFIASGRTGRRNAIHDILVSSASGNSNELALKLAGLDINKTEGEEDAQRSSTEQSGEAQGEAAKSES\n"
+            .into();
+    h.run_steps(2);
+    h.get_by_label("Scan").click();
+    h.run_steps(2);
+    wait_idle(&mut h);
+    let app = h.state();
+    let scan = app.protein_scans.first().expect("the protein was scanned");
+    assert_eq!(scan.probabilities.len(), 76);
+    assert!(scan.probabilities.iter().all(|p| (0.0..=1.0).contains(p)));
+    h.get_by_label_contains("76 residues");
+    // Every shown candidate has a row; the first can be selected to show its register and mutants.
+    if let Some(first) = scan.candidates.first() {
+        let peptide = scan.peptide(first);
+        h.get_by_label(&peptide).click();
+        h.run_steps(2);
+        h.get_by_label_contains("register (");
+    }
+}

@@ -300,5 +300,5 @@ fn fuzz_crashers_are_read_or_refused_without_a_panic() {
             checked += 1;
         }
     }
-    assert!(checked >= 2, "the crasher fixtures are present");
+    assert!(checked >= 3, "the crasher fixtures are present");
 }

@@ -10,6 +10,7 @@ pub mod log;
 pub mod molecule_scene;
 mod nesbind_app;
 mod panels;
+pub mod protein;
 pub mod state;
 pub mod training;
 

@@ -122,6 +122,13 @@ pub struct NesbindApp {
     pub(crate) train_job: Option<Job<TrainedModel>>,
     pub(crate) rebuild_job: Option<Job<(usize, Document)>>,
     pub(crate) embed_job: Option<Job<EmbeddingSummary>>,
+    /// The Protein panel: its text (a sequence or FASTA), the scans of its proteins, which protein
+    /// is shown and which candidate is selected.
+    pub protein_text: String,
+    pub protein_scans: Vec<crate::scan::ProteinScan>,
+    pub protein_shown: usize,
+    pub protein_selected: Option<usize>,
+    pub(crate) scan_job: Option<Job<Vec<crate::scan::ProteinScan>>>,
     pub embedding: Option<EmbeddingSummary>,
     pub(crate) epoch_rx: Option<Receiver<EpochReport>>,
     /// Epoch reports of the running or last training, for the plots.
@@ -208,6 +215,11 @@ impl NesbindApp {
             train_job: None,
             rebuild_job: None,
             embed_job: None,
+            protein_text: String::new(),
+            protein_scans: Vec::new(),
+            protein_shown: 0,
+            protein_selected: None,
+            scan_job: None,
             embedding: None,
             epoch_rx: None,
             history: Vec::new(),
@@ -456,6 +468,7 @@ impl NesbindApp {
             || self.label_job.is_some()
             || self.train_job.is_some()
             || self.embed_job.is_some()
+            || self.scan_job.is_some()
             || self.rebuild_job.is_some()
             || self.predict_job.is_some()
     }
@@ -788,6 +801,22 @@ impl NesbindApp {
                 Outcome::Cancelled => {}
             }
         }
+        if let Some(outcome) = take_finished(&mut self.scan_job) {
+            match outcome {
+                Outcome::Done(scans) => {
+                    let found: usize = scans.iter().map(|s| s.candidates.len()).sum();
+                    self.log.info(format!(
+                        "scanned {} protein(s): {found} NES candidate(s)",
+                        scans.len()
+                    ));
+                    self.protein_scans = scans;
+                    self.protein_shown = 0;
+                    self.protein_selected = None;
+                }
+                Outcome::Failed(e) => self.log.error(format!("scan failed: {e:#}")),
+                Outcome::Cancelled => self.log.info("scan cancelled"),
+            }
+        }
         if let Some(outcome) = take_finished(&mut self.embed_job) {
             match outcome {
                 Outcome::Done(summary) => {
@@ -892,6 +921,9 @@ impl eframe::App for NesbindApp {
                     }
                     PanelTab::Predict => {
                         egui::ScrollArea::vertical().show(ui, |ui| self.predict_panel(ui));
+                    }
+                    PanelTab::Protein => {
+                        egui::ScrollArea::vertical().show(ui, |ui| self.protein_panel(ui));
                     }
                 }
             });

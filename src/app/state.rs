@@ -97,15 +97,17 @@ pub enum PanelTab {
     Embedding,
     Training,
     Predict,
+    Protein,
 }
 
 impl PanelTab {
-    pub const ALL: [PanelTab; 5] = [
+    pub const ALL: [PanelTab; 6] = [
         PanelTab::Files,
         PanelTab::Labels,
         PanelTab::Embedding,
         PanelTab::Training,
         PanelTab::Predict,
+        PanelTab::Protein,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +117,7 @@ impl PanelTab {
             PanelTab::Embedding => "Embedding",
             PanelTab::Training => "Training",
             PanelTab::Predict => "Predict",
+            PanelTab::Protein => "Protein",
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum BenchWhat {
     Train(super::bench_train::BenchTrainArgs),
     /// Frame time of the 3D view on a synthetic ~15k-atom complex, all atoms as ball-and-stick.
     Render(super::bench_render::BenchRenderArgs),
+    /// Whole-protein scan throughput and peak memory on a synthetic proteome.
+    Scan(super::bench_scan::BenchScanArgs),
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
@@ -37,6 +39,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         BenchWhat::Embed(args) => super::bench_embed::run(args),
         BenchWhat::Train(args) => super::bench_train::run(args),
         BenchWhat::Render(args) => super::bench_render::run(args),
+        BenchWhat::Scan(args) => super::bench_scan::run(args),
     }
 }
 

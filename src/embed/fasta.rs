@@ -58,6 +58,132 @@ pub fn parse_fasta(text: &str) -> Result<Vec<FastaRecord>, (usize, String)> {
         .collect()
 }
 
+/// A record that could not be used, with the line of its header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FastaProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+/// FASTA records one at a time from a reader (a proteome does not need to fit in memory twice).
+/// Records with no sequence or with characters that are not amino-acid letters come back as
+/// [`FastaProblem`]s naming their line; the reader goes on with the next record. A terminal `*`
+/// (stop) and spaces are dropped; letters are upper-cased.
+pub struct FastaReader<R: std::io::BufRead> {
+    lines: std::io::Lines<R>,
+    line: usize,
+    pending: Option<(usize, String)>,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> FastaReader<R> {
+    pub fn new(reader: R) -> Self {
+        Self {
+            lines: reader.lines(),
+            line: 0,
+            pending: None,
+            done: false,
+        }
+    }
+
+    fn finish(
+        header_line: usize,
+        name: String,
+        body: Vec<(usize, String)>,
+    ) -> Result<FastaRecord, FastaProblem> {
+        let mut sequence = String::new();
+        for (line, text) in body {
+            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let text = text.strip_suffix('*').unwrap_or(&text);
+            if let Some((i, c)) = text.char_indices().find(|(_, c)| !c.is_ascii_alphabetic()) {
+                return Err(FastaProblem {
+                    line,
+                    message: format!(
+                        "record {name:?}: '{c}' at column {} is not an amino-acid letter",
+                        i + 1
+                    ),
+                });
+            }
+            sequence.push_str(&text.to_ascii_uppercase());
+        }
+        if sequence.is_empty() {
+            return Err(FastaProblem {
+                line: header_line,
+                message: format!("record {name:?} has no sequence"),
+            });
+        }
+        Ok(FastaRecord { name, sequence })
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for FastaReader<R> {
+    type Item = Result<FastaRecord, FastaProblem>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut header = self.pending.take();
+        let mut body: Vec<(usize, String)> = Vec::new();
+        loop {
+            let raw = match self.lines.next() {
+                Some(Ok(l)) => l,
+                Some(Err(e)) => {
+                    self.done = true;
+                    return Some(Err(FastaProblem {
+                        line: self.line + 1,
+                        message: format!("cannot read: {e}"),
+                    }));
+                }
+                None => {
+                    self.done = true;
+                    let (line, name) = header?;
+                    return Some(Self::finish(line, name, body));
+                }
+            };
+            self.line += 1;
+            let text = raw.trim();
+            if text.is_empty() || text.starts_with(';') {
+                continue;
+            }
+            if let Some(name) = text.strip_prefix('>') {
+                let next = (self.line, name.trim().to_string());
+                match header {
+                    Some((line, name)) => {
+                        self.pending = Some(next);
+                        return Some(Self::finish(line, name, body));
+                    }
+                    None => header = Some(next),
+                }
+            } else if header.is_some() {
+                body.push((self.line, text.to_string()));
+            } else {
+                // Sequence before any header: report once and skip to the first header.
+                let problem = FastaProblem {
+                    line: self.line,
+                    message: "sequence line before the first `>` header".into(),
+                };
+                loop {
+                    match self.lines.next() {
+                        Some(Ok(l)) => {
+                            self.line += 1;
+                            if let Some(name) = l.trim().strip_prefix('>') {
+                                self.pending = Some((self.line, name.trim().to_string()));
+                                break;
+                            }
+                        }
+                        _ => {
+                            self.done = true;
+                            break;
+                        }
+                    }
+                }
+                return Some(Err(problem));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +196,24 @@ mod tests {
         assert_eq!(recs[0].name, "a PKI");
         assert_eq!(parse_fasta(">a\n>b\nLL\n").unwrap_err().0, 1);
         assert_eq!(parse_fasta("LL\n").unwrap_err().0, 1);
+    }
+
+    #[test]
+    fn streaming_reader_reports_bad_records_and_goes_on() {
+        let text = "junk\n>a PKI\nLALK\nlagldi*\n>empty\n\n>bad\nLQL1PP\n>rev\nLQLPPLERLTL\n";
+        let out: Vec<Result<FastaRecord, FastaProblem>> =
+            FastaReader::new(std::io::Cursor::new(text)).collect();
+        assert_eq!(out.len(), 5, "{out:?}");
+        assert_eq!(out[0].as_ref().unwrap_err().line, 1);
+        assert_eq!(out[1].as_ref().unwrap().sequence, "LALKLAGLDI");
+        assert_eq!(
+            out[2].as_ref().unwrap_err().line,
+            5,
+            "empty record named by its header line"
+        );
+        let bad = out[3].as_ref().unwrap_err();
+        assert_eq!(bad.line, 8);
+        assert!(bad.message.contains("'1'"), "{}", bad.message);
+        assert_eq!(out[4].as_ref().unwrap().name, "rev");
     }
 }

@@ -13,7 +13,7 @@ use super::register::Register;
 pub const ELM_NES_REGEX: &str =
     r"([DEQS].{0,1})([LIMA])(.{2,3})([LIVMF])([^P]{2,3})([LMVF])([^P])([LMIV])(.{0,3}[DEQ])";
 
-fn elm_regex() -> Option<&'static Regex> {
+pub(crate) fn elm_regex() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     // A constant pattern: `elm_regex_compiles` proves it compiles.
     RE.get_or_init(|| Regex::new(ELM_NES_REGEX).ok()).as_ref()

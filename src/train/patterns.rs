@@ -128,7 +128,7 @@ impl PatternMatch {
         out
     }
 
-    fn rank_key(&self) -> (bool, bool, usize, bool, std::cmp::Reverse<usize>) {
+    pub(crate) fn rank_key(&self) -> (bool, bool, usize, bool, std::cmp::Reverse<usize>) {
         let class_rank = NesClass::ALL
             .iter()
             .position(|c| *c == self.class)
@@ -157,6 +157,14 @@ pub fn best_register(sequence: &str, core: std::ops::Range<usize>) -> Option<Pat
 /// Best register anywhere in a peptide.
 pub fn best_register_in_peptide(peptide: &str) -> Option<PatternMatch> {
     best_register(peptide, 0..peptide.chars().count())
+}
+
+/// Every register of every class anywhere in `sequence` (positions 0-based), unranked: the
+/// consensus windows of a whole protein.
+pub fn all_registers_in(sequence: &str) -> Vec<PatternMatch> {
+    let residues: Vec<char> = sequence.chars().map(|c| c.to_ascii_uppercase()).collect();
+    let n = residues.len();
+    all_registers(&residues, 0..n)
 }
 
 fn all_registers(res: &[char], core: std::ops::Range<usize>) -> Vec<PatternMatch> {

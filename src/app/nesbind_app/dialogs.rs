@@ -13,6 +13,8 @@ pub(crate) enum DialogResult {
     ExportCsv(PathBuf),
     PocketFile(PathBuf),
     EsmFolder(PathBuf),
+    Fasta(PathBuf),
+    ScanCsv(PathBuf),
 }
 
 /// Which file dialog a menu item or button asks for.
@@ -24,6 +26,10 @@ pub enum DialogKind {
     ExportCsv,
     PocketFile,
     EsmFolder,
+    /// A FASTA file for the Protein panel.
+    Fasta,
+    /// Where the Protein panel's candidates go as CSV.
+    ScanCsv,
 }
 
 impl NesbindApp {
@@ -51,6 +57,22 @@ impl NesbindApp {
                 }
             }
             DialogResult::PocketFile(path) => self.load_pocket_file(&path),
+            DialogResult::Fasta(path) => {
+                remember(&mut self.state, &path);
+                self.load_fasta(&path);
+            }
+            DialogResult::ScanCsv(path) => {
+                remember(&mut self.state, &path);
+                let csv = crate::app::protein::scans_csv(&self.protein_scans);
+                match std::fs::write(&path, csv) {
+                    Ok(()) => self
+                        .log
+                        .info(format!("candidates written to {}", path.display())),
+                    Err(e) => self
+                        .log
+                        .error(format!("cannot write {}: {e}", path.display())),
+                }
+            }
             DialogResult::EsmFolder(path) => {
                 self.log
                     .info(format!("ESM-2 model folder: {}", path.display()));
@@ -101,6 +123,16 @@ impl NesbindApp {
                         .pick_file()
                         .map(DialogResult::PocketFile),
                     DialogKind::EsmFolder => dialog.pick_folder().map(DialogResult::EsmFolder),
+                    DialogKind::Fasta => dialog
+                        .add_filter("FASTA", &["fasta", "fa", "faa", "fas", "txt"])
+                        .add_filter("All files", &["*"])
+                        .pick_file()
+                        .map(DialogResult::Fasta),
+                    DialogKind::ScanCsv => dialog
+                        .add_filter("CSV", &["csv"])
+                        .set_file_name("nesbind_nes_candidates.csv")
+                        .save_file()
+                        .map(DialogResult::ScanCsv),
                 };
                 if let Some(r) = result {
                     tx.send(r).ok();

@@ -44,7 +44,7 @@ impl NesbindApp {
     }
 
     /// [`Self::compute_device`] for a job about to start; a failure goes to the log instead.
-    fn job_device(&mut self) -> Option<crate::compute::ComputeDevice> {
+    pub(crate) fn job_device(&mut self) -> Option<crate::compute::ComputeDevice> {
         match self.compute_device() {
             Ok(d) => Some(d),
             Err(e) => {

@@ -57,6 +57,7 @@ impl NesbindApp {
                         self.label_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.train_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.embed_job.as_ref().map(|j| (&j.title, &j.progress)),
+                        self.scan_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.rebuild_job.as_ref().map(|j| (&j.title, &j.progress)),
                         self.predict_job.as_ref().map(|j| (&j.title, &j.progress)),
                     ];

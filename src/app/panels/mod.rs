@@ -3,5 +3,6 @@
 mod files;
 mod labels;
 mod log;
+mod protein;
 mod training;
 mod view;

@@ -1,0 +1,127 @@
+//! The Protein panel's work: scan pasted or opened protein sequences for NESs in a background job
+//! (ESM-2 over the whole protein, the bundled scan model, ranked consensus windows).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::compute::ComputeDevice;
+use crate::embed::{Embedder, EsmModel, FastaReader};
+use crate::scan::{ProteinScan, ScanModel, WindowPlan, embed_windowed};
+use crate::train::dataset::ResidueEmbedder;
+use crate::train::esm::EsmResidueEmbedder;
+
+use super::jobs::JobContext;
+
+/// Candidates shown per protein.
+pub const TOP_CANDIDATES: usize = 8;
+
+/// The proteins of the panel's text: FASTA records, or one bare sequence. Bad records are
+/// returned as messages with their line.
+pub fn proteins_of_text(text: &str) -> (Vec<(String, String)>, Vec<String>) {
+    if !text.trim_start().starts_with('>') {
+        let seq: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        return if seq.is_empty() {
+            (Vec::new(), Vec::new())
+        } else if let Some(c) = seq.chars().find(|c| !c.is_ascii_alphabetic()) {
+            (
+                Vec::new(),
+                vec![format!(
+                    "'{c}' is not an amino-acid letter (paste a sequence or FASTA)"
+                )],
+            )
+        } else {
+            (
+                vec![("pasted sequence".to_string(), seq.to_ascii_uppercase())],
+                Vec::new(),
+            )
+        };
+    }
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for r in FastaReader::new(std::io::Cursor::new(text.as_bytes())) {
+        match r {
+            Ok(r) => ok.push((r.name, r.sequence)),
+            Err(p) => bad.push(format!("line {}: {}", p.line, p.message)),
+        }
+    }
+    (ok, bad)
+}
+
+/// Scans `proteins` on `device`; checks for Cancel between proteins.
+pub fn scan_job(
+    proteins: Vec<(String, String)>,
+    esm_dir: Option<PathBuf>,
+    device: ComputeDevice,
+    jc: &JobContext,
+) -> anyhow::Result<Vec<ProteinScan>> {
+    jc.progress(Some(0.0), "loading ESM-2 and the scan model");
+    let esm_dir = match esm_dir {
+        Some(d) => d,
+        None => crate::embed::default_model_dir().context("finding the bundled ESM-2 model")?,
+    };
+    let esm = EsmModel::load(&esm_dir, &device.device)
+        .with_context(|| format!("loading ESM-2 from {}", esm_dir.display()))?;
+    let model =
+        ScanModel::load(&crate::scan::bundled_model_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), None)?;
+    embedder.residue_channels = true;
+    let info = embedder.info();
+    anyhow::ensure!(
+        info.hash == model.embedding.hash && info.dim == model.embedding.dim,
+        "the scan model was trained on other embeddings ({}) than {}",
+        model.embedding.model,
+        info.model
+    );
+    let n = proteins.len();
+    let mut out = Vec::with_capacity(n);
+    for (i, (name, sequence)) in proteins.into_iter().enumerate() {
+        jc.check()?;
+        jc.progress(
+            Some(i as f32 / n.max(1) as f32),
+            format!("scanning {name} ({} residues)", sequence.len()),
+        );
+        let features = embed_windowed(&sequence, &WindowPlan::default(), &mut |pieces| {
+            embedder.embed(pieces)
+        })
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        out.push(ProteinScan::from_features(
+            &name,
+            &sequence,
+            &features,
+            &model,
+            TOP_CANDIDATES,
+            model.threshold,
+        ));
+    }
+    Ok(out)
+}
+
+/// The candidates of `scans` as CSV (one row per candidate, 1-based positions).
+pub fn scans_csv(scans: &[ProteinScan]) -> String {
+    let mut s =
+        String::from("protein,length,rank,start,end,peptide,score,orientation,class,mutants\n");
+    for p in scans {
+        for (rank, c) in p.candidates.iter().enumerate() {
+            let name = if p.name.contains([',', '"']) {
+                format!("\"{}\"", p.name.replace('"', "\"\""))
+            } else {
+                p.name.clone()
+            };
+            let mutants: Vec<String> = p.mutants(c).iter().map(|m| m.label()).collect();
+            s.push_str(&format!(
+                "{name},{},{},{},{},{},{:.4},{:?},{},{}\n",
+                p.sequence.len(),
+                rank + 1,
+                c.span.start + 1,
+                c.span.end,
+                p.peptide(c),
+                c.score,
+                c.pattern.orientation,
+                c.pattern.label(),
+                mutants.join(" ")
+            ));
+        }
+    }
+    s
+}

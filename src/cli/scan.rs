@@ -1,0 +1,640 @@
+//! `nesbind scan`: whole proteins → NES candidates with their Φ registers and the mutants to test;
+//! `--train DIR` fits the scan model on NESdb proteins, `--cv K --out DIR` cross-validates it by the
+//! LocNES protocol beside the consensus rule and the ELM regex.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use nesbind::compute::{DeviceChoice, select_device};
+use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
+use nesbind::nesdb::{NesTable, read_nesdb};
+use nesbind::scan::{
+    Candidate, ScanModel, ScanProtein, ScanTruth, WindowPlan, candidates, distinct, embed_windowed,
+    evaluate_scan, mutants, scan_summary,
+};
+use nesbind::train::dataset::{ResidueEmbedder, groups};
+use nesbind::train::esm::EsmResidueEmbedder;
+use nesbind::train::patterns::Orientation;
+use serde::Serialize;
+
+use super::progress::ProgressBar;
+use super::train::install_ctrl_c;
+
+pub use nesbind::scan::bundled_model_dir as bundled_scan_model_dir;
+
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    /// Proteins to scan (FASTA; read as a stream, bad records reported with their line and skipped).
+    #[arg(long, conflicts_with_all = ["sequence", "train", "cv"])]
+    pub fasta: Option<PathBuf>,
+    /// A protein sequence to scan (repeatable).
+    #[arg(long, conflicts_with_all = ["train", "cv"])]
+    pub sequence: Vec<String>,
+    /// Candidates reported per protein (non-overlapping, best first).
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Report only candidates scoring at least this (default: the model's threshold, chosen on its
+    /// training proteins for a recall of 0.68).
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// JSON on stdout (one array; written protein by protein).
+    #[arg(long)]
+    pub json: bool,
+    /// One CSV row per candidate into this file.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+    /// Scan model folder (default: the bundled one).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Fit a scan model on the NESdb proteins and write it to this folder.
+    #[arg(long, conflicts_with = "cv")]
+    pub train: Option<PathBuf>,
+    /// Protein-grouped K-fold cross-validation of the scan model (LocNES protocol); needs --out.
+    #[arg(long, num_args = 0..=1, default_missing_value = "5")]
+    pub cv: Option<usize>,
+    /// Folder for the cross-validation report (summary.txt, metrics.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// NES tables to train and evaluate on (default: the bundled course table and combined NESdb).
+    #[arg(long, num_args = 1..)]
+    pub nesdb: Vec<PathBuf>,
+    /// ESM-2 model folder (default: the bundled ESM-2 t6 8M).
+    #[arg(long)]
+    pub esm: Option<PathBuf>,
+    /// Embedding cache directory (reused across runs; holds each window's embedding).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    pub device: DeviceChoice,
+}
+
+pub fn run(args: &ScanArgs) -> anyhow::Result<()> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    install_ctrl_c(&cancel)?;
+    let dev = select_device(args.device)?;
+    let (_, esm) = super::embed::load_esm_on(args.esm.as_deref(), &dev.device)?;
+    let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), None)?;
+    embedder.residue_channels = true;
+    if let Some(c) = &args.cache {
+        embedder.cache = Some(EmbeddingCache::open(c)?);
+    }
+    if let Some(dir) = &args.train {
+        return train(args, &mut embedder, dir, &cancel);
+    }
+    if let Some(folds) = args.cv {
+        let out = args
+            .out
+            .clone()
+            .context("--cv needs --out: the folder for summary.txt and metrics.json")?;
+        return cross_validate(args, &mut embedder, folds, &out, &cancel);
+    }
+    scan(args, &mut embedder, &cancel)
+}
+
+/// A NESdb protein with its export signals (0-based, end exclusive).
+struct TrainProtein {
+    name: String,
+    key: String,
+    sequence: String,
+    nes: Vec<Range<usize>>,
+}
+
+/// Signals shorter or longer than this are mutation ranges or whole regions, not NESs.
+const NES_LENGTHS: std::ops::RangeInclusive<usize> = 8..=30;
+
+/// One protein per distinct sequence, with the union of the tables' export signals: the course
+/// table's "Functional Export Signals" where given, else its NES ranges of NES length.
+fn nesdb_proteins(tables: &[NesTable]) -> Vec<TrainProtein> {
+    let mut out: Vec<TrainProtein> = Vec::new();
+    let mut by_sequence: std::collections::HashMap<String, usize> = Default::default();
+    for e in tables.iter().flat_map(|t| &t.entries) {
+        let sequence: String = e
+            .sequence
+            .chars()
+            .filter(|c| c.is_ascii_alphabetic())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if sequence.len() < 20 {
+            continue;
+        }
+        let mut ranges: Vec<Range<usize>> = if e.signals.is_empty() {
+            e.nes.iter().map(|r| r.start - 1..r.end).collect()
+        } else {
+            e.signals.iter().map(|&(s, t)| s - 1..t).collect()
+        };
+        ranges.retain(|r| NES_LENGTHS.contains(&r.len()) && r.end <= sequence.len());
+        let k = *by_sequence.entry(sequence.clone()).or_insert_with(|| {
+            out.push(TrainProtein {
+                name: e.protein.clone(),
+                key: e.uniprot.clone().unwrap_or_else(|| e.protein.clone()),
+                sequence,
+                nes: Vec::new(),
+            });
+            out.len() - 1
+        });
+        for r in ranges {
+            if !out[k].nes.contains(&r) {
+                out[k].nes.push(r);
+            }
+        }
+    }
+    out.retain(|p| !p.nes.is_empty());
+    out
+}
+
+fn read_tables(args: &ScanArgs) -> anyhow::Result<Vec<NesTable>> {
+    let paths = if args.nesdb.is_empty() {
+        let nes = nesbind::assets_dir().join("nes");
+        vec![
+            nes.join("NesDB_all_CRM1_with_peptides_train.csv"),
+            nes.join("NESDB_combined_database.csv"),
+        ]
+    } else {
+        args.nesdb.clone()
+    };
+    paths
+        .iter()
+        .map(|p| read_nesdb(p).with_context(|| format!("reading {}", p.display())))
+        .collect()
+}
+
+/// Whole-protein feature rows (windows past 1,022 residues).
+pub(super) fn embed_protein(
+    embedder: &mut EsmResidueEmbedder,
+    sequence: &str,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    embed_windowed(sequence, &WindowPlan::default(), &mut |pieces| {
+        embedder.embed(pieces)
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn embed_all(
+    embedder: &mut EsmResidueEmbedder,
+    proteins: &[TrainProtein],
+    cancel: &AtomicBool,
+) -> anyhow::Result<Vec<Vec<Vec<f32>>>> {
+    let mut bar = ProgressBar::new("embedding proteins", true);
+    let mut out = Vec::with_capacity(proteins.len());
+    for (i, p) in proteins.iter().enumerate() {
+        anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
+        out.push(embed_protein(embedder, &p.sequence).with_context(|| p.name.clone())?);
+        bar.update(i + 1, proteins.len());
+    }
+    bar.finish();
+    Ok(out)
+}
+
+fn fit(
+    proteins: &[&TrainProtein],
+    features: &[&Vec<Vec<f32>>],
+    embedder: &EsmResidueEmbedder,
+    tables: &str,
+) -> ScanModel {
+    let labels: Vec<Vec<bool>> = proteins
+        .iter()
+        .map(|p| {
+            (0..p.sequence.len())
+                .map(|i| p.nes.iter().any(|r| r.contains(&i)))
+                .collect()
+        })
+        .collect();
+    let data: Vec<ScanProtein<'_>> = features
+        .iter()
+        .zip(&labels)
+        .map(|(f, l)| ScanProtein {
+            features: f,
+            in_nes: l,
+        })
+        .collect();
+    let residues: usize = proteins.iter().map(|p| p.sequence.len()).sum();
+    let mut model = ScanModel::fit(
+        &data,
+        embedder.info(),
+        NEGATIVE_STRIDE,
+        format!(
+            "{} NESdb proteins ({residues} residues, {} export signals) from {tables}",
+            proteins.len(),
+            proteins.iter().map(|p| p.nes.len()).sum::<usize>()
+        ),
+    );
+    model.threshold = recall_threshold(&model, proteins, features, TARGET_RECALL);
+    model
+}
+
+/// Every this-many non-NES residue is a training row (weighted to keep the base rate).
+const NEGATIVE_STRIDE: usize = 8;
+/// The threshold is set where the training proteins' NESs are found at LocNES's recall.
+const TARGET_RECALL: f32 = 0.68;
+
+/// The highest candidate score at which `TARGET_RECALL` of the proteins' NESs are found.
+fn recall_threshold(
+    model: &ScanModel,
+    proteins: &[&TrainProtein],
+    features: &[&Vec<Vec<f32>>],
+    recall: f32,
+) -> f32 {
+    let probs: Vec<Vec<f32>> = features
+        .iter()
+        .map(|f| model.residue_probabilities(f))
+        .collect();
+    // For each NES: the best score of a candidate that is real for it.
+    let mut best: Vec<f32> = Vec::new();
+    for (p, pr) in proteins.iter().zip(&probs) {
+        let cands = candidates(&p.sequence, pr);
+        for r in &p.nes {
+            let s = cands
+                .iter()
+                .filter(|c| nesbind::scan::evaluate::is_real(&c.span, std::slice::from_ref(r)))
+                .map(|c| c.score)
+                .fold(f32::NEG_INFINITY, f32::max);
+            if s.is_finite() {
+                best.push(s);
+            }
+        }
+    }
+    let total: usize = proteins.iter().map(|p| p.nes.len()).sum();
+    best.sort_by(|a, b| b.total_cmp(a));
+    let k = ((recall * total as f32).ceil() as usize).clamp(1, best.len().max(1));
+    best.get(k - 1).copied().unwrap_or(0.5)
+}
+
+fn train(
+    args: &ScanArgs,
+    embedder: &mut EsmResidueEmbedder,
+    dir: &Path,
+    cancel: &AtomicBool,
+) -> anyhow::Result<()> {
+    let tables = read_tables(args)?;
+    let proteins = nesdb_proteins(&tables);
+    eprintln!("{} NESdb proteins with export signals", proteins.len());
+    let features = embed_all(embedder, &proteins, cancel)?;
+    let refs: Vec<&TrainProtein> = proteins.iter().collect();
+    let frefs: Vec<&Vec<Vec<f32>>> = features.iter().collect();
+    let names = table_names(&tables);
+    let model = fit(&refs, &frefs, embedder, &names);
+    model
+        .save(dir)
+        .with_context(|| format!("writing the scan model to {}", dir.display()))?;
+    println!(
+        "scan model written to {} (threshold {:.3}: recall {TARGET_RECALL} on its training proteins); {}",
+        dir.display(),
+        model.threshold,
+        model.trained_on
+    );
+    Ok(())
+}
+
+fn table_names(tables: &[NesTable]) -> String {
+    tables
+        .iter()
+        .map(|t| {
+            t.path.file_name().map_or_else(
+                || t.path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn cross_validate(
+    args: &ScanArgs,
+    embedder: &mut EsmResidueEmbedder,
+    folds: usize,
+    out: &Path,
+    cancel: &AtomicBool,
+) -> anyhow::Result<()> {
+    let tables = read_tables(args)?;
+    let proteins = nesdb_proteins(&tables);
+    let features = embed_all(embedder, &proteins, cancel)?;
+    let keys: Vec<(&str, &str)> = proteins
+        .iter()
+        .map(|p| (p.key.as_str(), p.sequence.as_str()))
+        .collect();
+    let group = groups(&keys);
+    let folds = folds.max(2);
+    // Groups to folds by size, largest first, into the emptiest fold (deterministic).
+    let n_groups = group.iter().copied().max().map_or(0, |m| m + 1);
+    let mut size = vec![0usize; n_groups];
+    for g in &group {
+        size[*g] += 1;
+    }
+    let mut order: Vec<usize> = (0..n_groups).collect();
+    order.sort_by_key(|g| (std::cmp::Reverse(size[*g]), *g));
+    let mut fold_size = vec![0usize; folds];
+    let mut fold_of_group = vec![0usize; n_groups];
+    for g in order {
+        let f = (0..folds).min_by_key(|f| (fold_size[*f], *f)).unwrap_or(0);
+        fold_of_group[g] = f;
+        fold_size[f] += size[g];
+    }
+    let fold: Vec<usize> = group.iter().map(|g| fold_of_group[*g]).collect();
+    eprintln!(
+        "{}-fold cross-validation over {} proteins in {n_groups} groups (protein, shared 8-mers): fold sizes {fold_size:?}",
+        folds,
+        proteins.len()
+    );
+    let names = table_names(&tables);
+    let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); proteins.len()];
+    let mut thresholds = Vec::new();
+    for f in 0..folds {
+        anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
+        let train_idx: Vec<usize> = (0..proteins.len()).filter(|&i| fold[i] != f).collect();
+        let refs: Vec<&TrainProtein> = train_idx.iter().map(|&i| &proteins[i]).collect();
+        let frefs: Vec<&Vec<Vec<f32>>> = train_idx.iter().map(|&i| &features[i]).collect();
+        let model = fit(&refs, &frefs, embedder, &names);
+        thresholds.push(model.threshold);
+        for i in (0..proteins.len()).filter(|&i| fold[i] == f) {
+            probabilities[i] = model.residue_probabilities(&features[i]);
+        }
+        eprintln!(
+            "fold {}: trained on {} proteins, threshold {:.3}",
+            f + 1,
+            refs.len(),
+            model.threshold
+        );
+    }
+    thresholds.sort_by(f32::total_cmp);
+    let threshold = thresholds[thresholds.len() / 2];
+    let truths: Vec<ScanTruth<'_>> = proteins
+        .iter()
+        .zip(&probabilities)
+        .map(|(p, pr)| ScanTruth {
+            sequence: &p.sequence,
+            nes: &p.nes,
+            probabilities: pr,
+        })
+        .collect();
+    let report = evaluate_scan(&truths, threshold);
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut text = format!(
+        "Protocol: {folds}-fold cross-validation of the scan model grouped by protein and shared 8-residue stretches; \
+         LocNES protocol (candidates = every consensus-class window; real = at least half inside an annotated signal); \
+         tables: {names}; model threshold = median of the folds' training thresholds\n\n"
+    );
+    text.push_str(&scan_summary(&report));
+    std::fs::write(out.join("summary.txt"), &text)
+        .with_context(|| format!("writing {}", out.join("summary.txt").display()))?;
+    std::fs::write(
+        out.join("metrics.json"),
+        serde_json::to_string_pretty(&report).context("formatting the report")?,
+    )
+    .with_context(|| format!("writing {}", out.join("metrics.json").display()))?;
+    print!("{text}");
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RegisterJson {
+    orientation: &'static str,
+    class: String,
+    /// 1-based residue numbers of Φ0..Φ4 (null where empty).
+    phi: [Option<usize>; 5],
+}
+
+#[derive(Serialize)]
+struct CandidateJson {
+    start: usize,
+    end: usize,
+    peptide: String,
+    score: f32,
+    register: RegisterJson,
+    class: String,
+    mutants: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ResidueJson {
+    position: usize,
+    residue: char,
+    p_nes: f32,
+}
+
+#[derive(Serialize)]
+struct ProteinJson {
+    name: String,
+    length: usize,
+    candidates: Vec<CandidateJson>,
+    residues: Vec<ResidueJson>,
+}
+
+fn candidate_json(sequence: &str, c: &Candidate, probs: &[f32]) -> CandidateJson {
+    let residues: Vec<char> = sequence.chars().collect();
+    CandidateJson {
+        start: c.span.start + 1,
+        end: c.span.end,
+        peptide: residues[c.span.clone()].iter().collect(),
+        score: c.score,
+        register: RegisterJson {
+            orientation: match c.pattern.orientation {
+                Orientation::Forward => "forward",
+                Orientation::Reverse => "reverse",
+            },
+            class: c.pattern.label(),
+            phi: c.pattern.positions.map(|p| p.map(|q| q + 1)),
+        },
+        class: c.pattern.label(),
+        mutants: mutants(sequence, c, probs)
+            .iter()
+            .map(|m| m.label())
+            .collect(),
+    }
+}
+
+fn scan(
+    args: &ScanArgs,
+    embedder: &mut EsmResidueEmbedder,
+    cancel: &AtomicBool,
+) -> anyhow::Result<()> {
+    let dir = args.model.clone().unwrap_or_else(bundled_scan_model_dir);
+    let model = ScanModel::load(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let info = embedder.info();
+    anyhow::ensure!(
+        info.hash == model.embedding.hash && info.dim == model.embedding.dim,
+        "the scan model in {} was trained on other embeddings ({} layer {}, {} features) than the ESM-2 model given ({} layer {}, {} features)",
+        dir.display(),
+        model.embedding.model,
+        model.embedding.layer,
+        model.embedding.dim,
+        info.model,
+        info.layer,
+        info.dim
+    );
+    let threshold = args.threshold.unwrap_or(model.threshold);
+    let records: Box<dyn Iterator<Item = Result<(String, String), String>>> = match &args.fasta {
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let shown = path.display().to_string();
+            Box::new(
+                FastaReader::new(std::io::BufReader::new(file)).map(move |r| {
+                    r.map(|r| (r.name, r.sequence))
+                        .map_err(|p| format!("{shown}:{}: {}", p.line, p.message))
+                }),
+            )
+        }
+        None => {
+            anyhow::ensure!(
+                !args.sequence.is_empty(),
+                "give --fasta FILE or --sequence SEQ (or --train DIR / --cv K --out DIR)"
+            );
+            Box::new(args.sequence.clone().into_iter().enumerate().map(|(i, s)| {
+                let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+                if s.chars().all(|c| c.is_ascii_alphabetic()) && !s.is_empty() {
+                    Ok((format!("sequence_{}", i + 1), s.to_ascii_uppercase()))
+                } else {
+                    Err(format!(
+                        "--sequence {}: not a one-letter amino-acid sequence",
+                        i + 1
+                    ))
+                }
+            }))
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut csv = match &args.csv {
+        Some(p) => {
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(p)
+                    .with_context(|| format!("cannot create {}", p.display()))?,
+            );
+            writeln!(
+                w,
+                "protein,length,rank,start,end,peptide,score,orientation,class,phi0,phi1,phi2,phi3,phi4,mutants"
+            )?;
+            Some(w)
+        }
+        None => None,
+    };
+    if args.json {
+        write!(out, "[")?;
+    }
+    let mut scanned = 0usize;
+    let mut skipped = 0usize;
+    let mut residues = 0usize;
+    let started = std::time::Instant::now();
+    for record in records {
+        if cancel.load(Ordering::Relaxed) {
+            eprintln!("interrupted: {scanned} proteins scanned, output closed");
+            break;
+        }
+        let (name, sequence) = match record {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("skipped: {e}");
+                skipped += 1;
+                continue;
+            }
+        };
+        let features = embed_protein(embedder, &sequence).with_context(|| name.clone())?;
+        let probs = model.residue_probabilities(&features);
+        let ranked: Vec<Candidate> = candidates(&sequence, &probs)
+            .into_iter()
+            .filter(|c| c.score >= threshold)
+            .collect();
+        let shown = distinct(&ranked, args.top);
+        let cands: Vec<CandidateJson> = shown
+            .iter()
+            .map(|c| candidate_json(&sequence, c, &probs))
+            .collect();
+        if let Some(w) = &mut csv {
+            for (rank, c) in cands.iter().enumerate() {
+                let phi: Vec<String> = c
+                    .register
+                    .phi
+                    .iter()
+                    .map(|p| p.map_or(String::new(), |q| q.to_string()))
+                    .collect();
+                writeln!(
+                    w,
+                    "{},{},{},{},{},{},{:.4},{},{},{},{}",
+                    csv_field(&name),
+                    sequence.len(),
+                    rank + 1,
+                    c.start,
+                    c.end,
+                    c.peptide,
+                    c.score,
+                    c.register.orientation,
+                    csv_field(&c.class),
+                    phi.join(","),
+                    c.mutants.join(" ")
+                )?;
+            }
+        }
+        if args.json {
+            let protein = ProteinJson {
+                name: name.clone(),
+                length: sequence.len(),
+                candidates: cands,
+                residues: sequence
+                    .chars()
+                    .zip(&probs)
+                    .enumerate()
+                    .map(|(i, (residue, &p_nes))| ResidueJson {
+                        position: i + 1,
+                        residue,
+                        p_nes,
+                    })
+                    .collect(),
+            };
+            if scanned > 0 {
+                write!(out, ",")?;
+            }
+            serde_json::to_writer(&mut out, &protein).context("writing JSON")?;
+            out.flush()?;
+        } else {
+            writeln!(out, "{name} ({} residues)", sequence.len())?;
+            if cands.is_empty() {
+                writeln!(out, "  no candidate scores ≥ {threshold:.3}")?;
+            }
+            for (rank, c) in cands.iter().enumerate() {
+                writeln!(
+                    out,
+                    "  {}. {}–{} {} score {:.3} {} {}; mutate {}",
+                    rank + 1,
+                    c.start,
+                    c.end,
+                    c.peptide,
+                    c.score,
+                    c.class,
+                    c.register.orientation,
+                    c.mutants.join(", ")
+                )?;
+            }
+        }
+        scanned += 1;
+        residues += sequence.len();
+    }
+    if args.json {
+        writeln!(out, "]")?;
+    }
+    if let Some(w) = &mut csv {
+        w.flush()?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{scanned} proteins ({residues} residues) scanned in {seconds:.1} s ({:.0} residues/s){}",
+        residues as f64 / seconds.max(1e-9),
+        if skipped > 0 {
+            format!("; {skipped} records skipped")
+        } else {
+            String::new()
+        }
+    );
+    Ok(())
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}

