@@ -36,6 +36,9 @@ struct Cli {
     /// Predict every opened peptide with the bundled model once the files are read.
     #[arg(long)]
     predict: bool,
+    /// Open the Protein panel on this FASTA file and scan it.
+    #[arg(long, value_name = "FASTA")]
+    protein: Option<std::path::PathBuf>,
     /// Save a screenshot of the window to this PNG once the files are loaded, then quit.
     #[arg(long, value_name = "PNG")]
     screenshot: Option<std::path::PathBuf>,
@@ -88,7 +91,13 @@ pub fn run() -> anyhow::Result<()> {
             println!("{}", dev.description);
             Ok(())
         }
-        None => nesbind::app::run_with_files(cli.files, cli.screenshot, cli.colour, cli.predict),
+        None => nesbind::app::run_with_files(
+            cli.files,
+            cli.screenshot,
+            cli.colour,
+            cli.predict,
+            cli.protein,
+        ),
     }
 }
 

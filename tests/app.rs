@@ -28,6 +28,7 @@ fn harness(paths: Vec<PathBuf>) -> Harness<'static, NesbindApp> {
                     fresh: true,
                     colour: None,
                     predict: false,
+                    protein: None,
                 },
             )
         })
@@ -152,6 +153,7 @@ fn hidpi_hover_and_click_pick_the_residue_under_the_cursor() {
                     fresh: true,
                     colour: None,
                     predict: false,
+                    protein: None,
                 },
             )
         });

@@ -154,3 +154,34 @@ fn a_five_thousand_residue_protein_scans() {
     }));
     assert!(p["candidates"].as_array().unwrap().len() <= 3);
 }
+
+#[test]
+fn pki_alpha_puts_its_known_nes_first() {
+    // Human PKI-α (P61925): the NES LALKLAGLDI (38–47 with the initiator Met) is the top candidate,
+    // read as class 1a from L38 as in 3NBY. (HIV-1 Rev's NES 73–83 ranks second behind its
+    // N-terminal LLKAVRLIKF with the bundled scan model: see docs/scan.md.)
+    let out = nesbind(&[
+        "scan",
+        "--fasta",
+        "assets/sequences/pki_rev_example.fasta",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pki = &json[0]["candidates"][0];
+    assert_eq!(pki["peptide"], "LALKLAGLDI", "{pki}");
+    assert_eq!(pki["start"], 38);
+    assert_eq!(
+        pki["register"]["phi"],
+        serde_json::json!([null, 38, 42, 45, 47])
+    );
+    assert_eq!(pki["register"]["orientation"], "forward");
+    let rev = json[1]["candidates"].as_array().unwrap();
+    assert!(
+        rev.iter()
+            .take(2)
+            .any(|c| c["start"].as_u64().unwrap() <= 75 && c["end"].as_u64().unwrap() >= 83),
+        "Rev's NES is among its first two candidates: {rev:?}"
+    );
+}

@@ -54,6 +54,7 @@ pub fn run_with_files(
     screenshot: Option<PathBuf>,
     colour: Option<state::ColourMode>,
     predict: bool,
+    protein: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     // A mistyped subcommand arrives here as a file name: say so instead of opening an empty window.
     if let Some(missing) = paths.iter().find(|p| !p.exists()) {
@@ -69,5 +70,6 @@ pub fn run_with_files(
         fresh,
         colour,
         predict,
+        protein,
     })
 }

@@ -46,6 +46,8 @@ pub struct AppOptions {
     pub colour: Option<ColourMode>,
     /// Predict every opened peptide with the bundled model once the files are read (`--predict`).
     pub predict: bool,
+    /// A FASTA file to scan in the Protein panel at start (`--protein`).
+    pub protein: Option<PathBuf>,
 }
 
 /// Files named by `paths`, folders replaced by their structure files (sorted); unreadable folders
@@ -250,6 +252,11 @@ impl NesbindApp {
             app.activate_on_load = true;
         }
         app.predict_on_load = options.predict;
+        if let Some(fasta) = &options.protein {
+            app.load_fasta(fasta);
+            app.state.tab = PanelTab::Protein;
+            app.start_scan();
+        }
         app.open_files(files);
         app
     }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::Embedder;
-use nesbind::scan::{ScanModel, candidates};
+use nesbind::scan::ScanModel;
 use nesbind::train::esm::EsmResidueEmbedder;
 
 #[derive(clap::Args, Debug)]
@@ -111,7 +111,8 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
     for seq in &proteome {
         let features = super::scan::embed_protein(&mut embedder, seq)?;
         let probs = model.residue_probabilities(&features);
-        found += candidates(seq, &probs)
+        found += model
+            .candidates(seq, &probs)
             .iter()
             .filter(|c| c.score >= model.threshold)
             .count();

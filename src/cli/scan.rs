@@ -222,6 +222,14 @@ fn fit(
             proteins.iter().map(|p| p.nes.len()).sum::<usize>()
         ),
     );
+    model.class_prior = nesbind::scan::ClassPrior::fit(proteins.iter().flat_map(|p| {
+        candidates(&p.sequence, &[]).into_iter().map(|c| {
+            (
+                c.pattern.label(),
+                nesbind::scan::evaluate::is_real(&c.span, &p.nes),
+            )
+        })
+    }));
     model.threshold = recall_threshold(&model, proteins, features, TARGET_RECALL);
     model
 }
@@ -245,7 +253,7 @@ fn recall_threshold(
     // For each NES: the best score of a candidate that is real for it.
     let mut best: Vec<f32> = Vec::new();
     for (p, pr) in proteins.iter().zip(&probs) {
-        let cands = candidates(&p.sequence, pr);
+        let cands = model.candidates(&p.sequence, pr);
         for r in &p.nes {
             let s = cands
                 .iter()
@@ -342,6 +350,7 @@ fn cross_validate(
     let names = table_names(&tables);
     let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); proteins.len()];
     let mut thresholds = Vec::new();
+    let mut priors = Vec::new();
     for f in 0..folds {
         anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
         let train_idx: Vec<usize> = (0..proteins.len()).filter(|&i| fold[i] != f).collect();
@@ -349,6 +358,7 @@ fn cross_validate(
         let frefs: Vec<&Vec<Vec<f32>>> = train_idx.iter().map(|&i| &features[i]).collect();
         let model = fit(&refs, &frefs, embedder, &names);
         thresholds.push(model.threshold);
+        priors.push(model.class_prior.clone());
         for i in (0..proteins.len()).filter(|&i| fold[i] == f) {
             probabilities[i] = model.residue_probabilities(&features[i]);
         }
@@ -364,18 +374,27 @@ fn cross_validate(
     let truths: Vec<ScanTruth<'_>> = proteins
         .iter()
         .zip(&probabilities)
-        .map(|(p, pr)| ScanTruth {
+        .zip(&fold)
+        .map(|((p, pr), f)| ScanTruth {
             sequence: &p.sequence,
             nes: &p.nes,
             probabilities: pr,
+            prior: priors.get(*f),
         })
         .collect();
     let report = evaluate_scan(&truths, threshold);
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    write_candidates_csv(
+        &out.join("candidates.csv"),
+        &proteins,
+        &probabilities,
+        &fold,
+    )?;
     let mut text = format!(
         "Protocol: {folds}-fold cross-validation of the scan model grouped by protein and shared 8-residue stretches; \
          LocNES protocol (candidates = every consensus-class window; real = at least half inside an annotated signal); \
-         tables: {names}; model threshold = median of the folds' training thresholds\n\n"
+         tables: {names}; model score = mean P(NES) over the window moved by the register-type prior of the training folds; \
+         model threshold = median of the folds' training thresholds\n\n"
     );
     text.push_str(&scan_summary(&report));
     std::fs::write(out.join("summary.txt"), &text)
@@ -386,6 +405,53 @@ fn cross_validate(
     )
     .with_context(|| format!("writing {}", out.join("metrics.json").display()))?;
     print!("{text}");
+    Ok(())
+}
+
+/// Every consensus window of every protein with its out-of-fold scores and whether it is real, for
+/// inspecting the ranking.
+fn write_candidates_csv(
+    path: &Path,
+    proteins: &[TrainProtein],
+    probabilities: &[Vec<f32>],
+    fold: &[usize],
+) -> anyhow::Result<()> {
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+    );
+    writeln!(
+        w,
+        "protein,fold,length,start,end,class,orientation,rev_type,phi0,mean_p,max_p,phi_mean_p,real"
+    )?;
+    for ((p, probs), f) in proteins.iter().zip(probabilities).zip(fold) {
+        for c in candidates(&p.sequence, probs) {
+            let phi: Vec<f32> = c
+                .pattern
+                .positions
+                .iter()
+                .flatten()
+                .filter_map(|&i| probs.get(i).copied())
+                .collect();
+            let max = probs[c.span.clone()].iter().copied().fold(0.0f32, f32::max);
+            writeln!(
+                w,
+                "{},{f},{},{},{},{},{:?},{},{},{:.5},{:.5},{:.5},{}",
+                csv_field(&p.key),
+                p.sequence.len(),
+                c.span.start + 1,
+                c.span.end,
+                c.pattern.class.name(),
+                c.pattern.orientation,
+                c.pattern.rev_type,
+                c.pattern.positions[0].is_some(),
+                c.score,
+                max,
+                phi.iter().sum::<f32>() / phi.len().max(1) as f32,
+                u8::from(nesbind::scan::evaluate::is_real(&c.span, &p.nes))
+            )?;
+        }
+    }
+    w.flush()?;
     Ok(())
 }
 
@@ -534,7 +600,8 @@ fn scan(
         };
         let features = embed_protein(embedder, &sequence).with_context(|| name.clone())?;
         let probs = model.residue_probabilities(&features);
-        let ranked: Vec<Candidate> = candidates(&sequence, &probs)
+        let ranked: Vec<Candidate> = model
+            .candidates(&sequence, &probs)
             .into_iter()
             .filter(|c| c.score >= threshold)
             .collect();

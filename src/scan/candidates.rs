@@ -34,6 +34,89 @@ pub fn register_span(m: &PatternMatch) -> Range<usize> {
     lo..hi + 1
 }
 
+/// How often a window of each register type (class, orientation, Φ0, Rev type: the pattern's label)
+/// is a real NES among the training proteins' consensus windows, smoothed towards the overall rate.
+/// Learnt from the labels alone, so it adds what the residue model cannot see: that a class-1a
+/// window is a real NES far more often than a reverse class-3 one.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassPrior {
+    pub rates: std::collections::BTreeMap<String, f32>,
+    pub base: f32,
+}
+
+/// Pseudo-windows at the overall rate added to each register type.
+const PRIOR_SMOOTHING: f32 = 5.0;
+
+fn logit(p: f32) -> f32 {
+    let p = p.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+impl ClassPrior {
+    /// From (register type, real) pairs of the training windows.
+    pub fn fit(windows: impl IntoIterator<Item = (String, bool)>) -> Self {
+        let mut counts: std::collections::BTreeMap<String, (f32, f32)> = Default::default();
+        let (mut real, mut total) = (0f32, 0f32);
+        for (key, is_real) in windows {
+            let e = counts.entry(key).or_default();
+            e.0 += f32::from(u8::from(is_real));
+            e.1 += 1.0;
+            real += f32::from(u8::from(is_real));
+            total += 1.0;
+        }
+        let base = if total > 0.0 { real / total } else { 0.0 };
+        let rates = counts
+            .into_iter()
+            .map(|(k, (r, t))| (k, (r + base * PRIOR_SMOOTHING) / (t + PRIOR_SMOOTHING)))
+            .collect();
+        Self { rates, base }
+    }
+
+    /// `score` moved by the log-odds of the register type against the overall rate (naive Bayes);
+    /// unchanged when the prior is empty.
+    pub fn adjust(&self, score: f32, pattern: &PatternMatch) -> f32 {
+        if self.rates.is_empty() || !(self.base > 0.0 && self.base < 1.0) {
+            return score;
+        }
+        let rate = self
+            .rates
+            .get(&pattern.label())
+            .copied()
+            .unwrap_or(self.base);
+        let z = logit(score) + logit(rate) - logit(self.base);
+        1.0 / (1.0 + (-z).exp())
+    }
+}
+
+/// Every consensus register of `sequence`, scored by the mean of `probabilities` over its span
+/// (moved by `prior` when given), best first.
+pub fn candidates_with_prior(
+    sequence: &str,
+    probabilities: &[f32],
+    prior: Option<&ClassPrior>,
+) -> Vec<Candidate> {
+    let mut out = candidates(sequence, probabilities);
+    if let Some(prior) = prior {
+        for c in &mut out {
+            c.score = prior.adjust(c.score, &c.pattern);
+        }
+        sort_ranked(&mut out);
+    }
+    out
+}
+
+fn sort_ranked(out: &mut [Candidate]) {
+    // Scores equal to 1e-4 are a tie, which the consensus rule's own ranking breaks (class 1a
+    // before 2 on PKI's LALKLAGLDI, as in 3NBY).
+    let key = |c: &Candidate| (c.score * 1e4).round() as i64;
+    out.sort_by(|a, b| {
+        key(b)
+            .cmp(&key(a))
+            .then(b.pattern.rank_key().cmp(&a.pattern.rank_key()))
+            .then(a.span.start.cmp(&b.span.start))
+    });
+}
+
 /// Every consensus register of `sequence`, scored by the mean of `probabilities` over its span,
 /// best first. Registers with the same residues in the same pockets are one.
 pub fn candidates(sequence: &str, probabilities: &[f32]) -> Vec<Candidate> {
@@ -57,15 +140,7 @@ pub fn candidates(sequence: &str, probabilities: &[f32]) -> Vec<Candidate> {
             }
         })
         .collect();
-    // Scores equal to 1e-4 are a tie, which the consensus rule's own ranking breaks (class 1a
-    // before 2 on PKI's LALKLAGLDI, as in 3NBY).
-    let key = |c: &Candidate| (c.score * 1e4).round() as i64;
-    out.sort_by(|a, b| {
-        key(b)
-            .cmp(&key(a))
-            .then(b.pattern.rank_key().cmp(&a.pattern.rank_key()))
-            .then(a.span.start.cmp(&b.span.start))
-    });
+    sort_ranked(&mut out);
     out
 }
 
@@ -163,6 +238,24 @@ pub fn mutants(sequence: &str, candidate: &Candidate, probabilities: &[f32]) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_prior_moves_scores_by_how_often_a_register_type_is_real() {
+        let windows = (0..20)
+            .map(|i| ("1a".to_string(), i < 10))
+            .chain((0..20).map(|_| ("3-R".to_string(), false)));
+        let prior = ClassPrior::fit(windows);
+        assert!((prior.base - 0.25).abs() < 1e-6);
+        let m = crate::train::patterns::best_register_in_peptide("LALKLAGLDI").unwrap();
+        assert_eq!(m.label(), "1a");
+        let up = prior.adjust(0.3, &m);
+        assert!(up > 0.3, "{up}");
+        // An unseen register type keeps its score; an empty prior changes nothing.
+        let mut other = m.clone();
+        other.class = crate::train::patterns::NesClass::C1d;
+        assert!((prior.adjust(0.3, &other) - 0.3).abs() < 1e-5);
+        assert_eq!(ClassPrior::default().adjust(0.3, &m), 0.3);
+    }
 
     #[test]
     fn pki_register_is_a_candidate_with_its_phi_mutants() {

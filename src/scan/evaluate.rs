@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::candidates::{Candidate, candidates};
+use super::candidates::{Candidate, candidates_with_prior};
 use crate::train::metrics::pr_auc;
 use crate::train::patterns::best_register;
 
@@ -20,6 +20,8 @@ pub struct ScanTruth<'a> {
     pub nes: &'a [Range<usize>],
     /// The model's P(NES) per residue.
     pub probabilities: &'a [f32],
+    /// The register-type prior of the model that scored this protein.
+    pub prior: Option<&'a super::candidates::ClassPrior>,
 }
 
 /// A point of a precision–recall curve at one score threshold.
@@ -91,7 +93,7 @@ fn elm_spans(sequence: &str) -> Vec<Range<usize>> {
 pub fn evaluate_scan(proteins: &[ScanTruth<'_>], threshold: f32) -> ScanReport {
     let scored: Vec<Vec<Candidate>> = proteins
         .iter()
-        .map(|p| candidates(p.sequence, p.probabilities))
+        .map(|p| candidates_with_prior(p.sequence, p.probabilities, p.prior))
         .collect();
     let nes: usize = proteins.iter().map(|p| p.nes.len()).sum();
     let all: Vec<(f32, bool, usize)> = scored
@@ -381,6 +383,7 @@ mod tests {
                 sequence: seq,
                 nes: &nes,
                 probabilities: &probs,
+                prior: None,
             }],
             0.5,
         );

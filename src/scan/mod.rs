@@ -8,7 +8,9 @@ pub mod evaluate;
 pub mod model;
 pub mod windows;
 
-pub use candidates::{Candidate, Mutant, candidates, distinct, mutants};
+pub use candidates::{
+    Candidate, ClassPrior, Mutant, candidates, candidates_with_prior, distinct, mutants,
+};
 pub use evaluate::{ScanReport, ScanTruth, evaluate_scan, scan_summary};
 pub use model::{ScanModel, ScanProtein};
 pub use windows::{ESM_MAX_RESIDUES, WindowPlan, embed_windowed};
@@ -41,7 +43,8 @@ impl ProteinScan {
         threshold: f32,
     ) -> Self {
         let probabilities = model.residue_probabilities(features);
-        let ranked: Vec<Candidate> = candidates(sequence, &probabilities)
+        let ranked: Vec<Candidate> = model
+            .candidates(sequence, &probabilities)
             .into_iter()
             .filter(|c| c.score >= threshold)
             .collect();

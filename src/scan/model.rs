@@ -27,6 +27,9 @@ pub struct ScanModel {
     /// Candidate score from which a window is reported as an NES (set on the training proteins).
     #[serde(default = "default_threshold")]
     pub threshold: f32,
+    /// Register-type prior on candidate scores (empty: none).
+    #[serde(default)]
+    pub class_prior: super::candidates::ClassPrior,
 }
 
 fn default_threshold() -> f32 {
@@ -112,6 +115,7 @@ impl ScanModel {
             embedding,
             trained_on,
             threshold: default_threshold(),
+            class_prior: Default::default(),
         }
     }
 
@@ -127,6 +131,11 @@ impl ScanModel {
                     .unwrap_or(0.0)
             })
             .collect()
+    }
+
+    /// The ranked candidates of a protein from its residue probabilities.
+    pub fn candidates(&self, sequence: &str, probabilities: &[f32]) -> Vec<super::Candidate> {
+        super::candidates::candidates_with_prior(sequence, probabilities, Some(&self.class_prior))
     }
 
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {

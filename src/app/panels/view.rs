@@ -38,7 +38,9 @@ impl NesbindApp {
         } else if response.clicked() {
             self.selected = None;
         }
-        if let Some(hit) = out.hovered {
+        // A screenshot run has no user: the virtual display's pointer rests mid-window.
+        let hovered = out.hovered.filter(|_| self.screenshot.is_none());
+        if let Some(hit) = hovered {
             self.hover_next = Some(hit.residue);
             let lines = self.describe_residue(hit.residue);
             response.on_hover_ui_at_pointer(|ui| {
