@@ -1036,10 +1036,9 @@ fn bundled_model_decodes_the_pki_register_with_and_without_flanks() {
     }
 }
 
-#[test]
-fn core_crop_cuts_a_row_to_its_register() {
-    use nesbind::train::sources::core_crop;
-    // SGNSNE LALKLAGLDI NKTE with Φ1–Φ4 at L7 L11 L14 I16 (1-based) and a mutation at L11.
+/// SGNSNE LALKLAGLDI NKTE as an AlphaFold row with Φ1–Φ4 at L7 L11 L14 I16 (1-based) and
+/// mutations at L11 and T19.
+fn pki_alphafold_row() -> LabeledPeptide {
     let seq = "SGNSNELALKLAGLDINKTE";
     let mut pocket = vec![None; 20];
     for (i, k) in [(6, 1u8), (10, 2), (13, 3), (15, 4)] {
@@ -1055,6 +1054,13 @@ fn core_crop_cuts_a_row_to_its_register() {
         "model",
     );
     row.mutations = vec![10, 18];
+    row
+}
+
+#[test]
+fn core_crop_cuts_a_row_to_its_register() {
+    use nesbind::train::sources::core_crop;
+    let row = pki_alphafold_row();
     let crop = core_crop(&row, 1).expect("a crop");
     assert_eq!(crop.sequence, "ELALKLAGLDIN");
     assert!(crop.crop && crop.id.ends_with(":core"));
@@ -1071,21 +1077,7 @@ fn core_crop_cuts_a_row_to_its_register() {
 #[test]
 fn mirrored_copy_reads_a_row_backwards() {
     use nesbind::train::sources::mirrored;
-    let seq = "SGNSNELALKLAGLDINKTE";
-    let mut pocket = vec![None; 20];
-    for (i, k) in [(6, 1u8), (10, 2), (13, 3), (15, 4)] {
-        pocket[i] = Some(k);
-    }
-    let mut row = LabeledPeptide::new(
-        "m",
-        "PKIA",
-        LabelSource::Alphafold,
-        seq,
-        pocket.iter().map(Option::is_some).collect(),
-        pocket,
-        "model",
-    );
-    row.mutations = vec![10, 18];
+    let mut row = pki_alphafold_row();
     row.binding_weight[0] = 0.0;
     let copy = mirrored(&row, 0.5).expect("a copy");
     assert_eq!(copy.sequence, "ETKNIDLGALKLALENSNGS");

@@ -103,11 +103,7 @@ pub fn scans_csv(scans: &[ProteinScan]) -> String {
         String::from("protein,length,rank,start,end,peptide,score,orientation,class,mutants\n");
     for p in scans {
         for (rank, c) in p.candidates.iter().enumerate() {
-            let name = if p.name.contains([',', '"']) {
-                format!("\"{}\"", p.name.replace('"', "\"\""))
-            } else {
-                p.name.clone()
-            };
+            let name = crate::labels::csv_field(&p.name);
             let mutants: Vec<String> = p.mutants(c).iter().map(|m| m.label()).collect();
             s.push_str(&format!(
                 "{name},{},{},{},{},{},{:.4},{:?},{},{}\n",

@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
+use nesbind::labels::csv_field;
 use nesbind::nesdb::{NesTable, read_nesdb};
 use nesbind::scan::{
     Candidate, ScanModel, ScanProtein, ScanTruth, WindowPlan, candidates, distinct, embed_windowed,
     evaluate_scan, mutants, scan_summary,
 };
-use nesbind::train::dataset::{ResidueEmbedder, groups};
+use nesbind::train::dataset::{ResidueEmbedder, folds_of_groups, groups};
 use nesbind::train::esm::EsmResidueEmbedder;
 use nesbind::train::patterns::Orientation;
 use serde::Serialize;
@@ -234,6 +235,9 @@ fn fit(
     model
 }
 
+/// Fold assignment seed of `--cv` (the same as `nesbind evaluate --cv`'s default).
+const CV_SEED: u64 = 42;
+
 /// Every this-many non-NES residue is a training row (weighted to keep the base rate).
 const NEGATIVE_STRIDE: usize = 8;
 /// The threshold is set where the training proteins' NESs are found at LocNES's recall.
@@ -326,22 +330,12 @@ fn cross_validate(
         .collect();
     let group = groups(&keys);
     let folds = folds.max(2);
-    // Groups to folds by size, largest first, into the emptiest fold (deterministic).
     let n_groups = group.iter().copied().max().map_or(0, |m| m + 1);
-    let mut size = vec![0usize; n_groups];
-    for g in &group {
-        size[*g] += 1;
-    }
-    let mut order: Vec<usize> = (0..n_groups).collect();
-    order.sort_by_key(|g| (std::cmp::Reverse(size[*g]), *g));
+    let fold = folds_of_groups(&group, folds, CV_SEED);
     let mut fold_size = vec![0usize; folds];
-    let mut fold_of_group = vec![0usize; n_groups];
-    for g in order {
-        let f = (0..folds).min_by_key(|f| (fold_size[*f], *f)).unwrap_or(0);
-        fold_of_group[g] = f;
-        fold_size[f] += size[g];
+    for f in &fold {
+        fold_size[*f] += 1;
     }
-    let fold: Vec<usize> = group.iter().map(|g| fold_of_group[*g]).collect();
     eprintln!(
         "{}-fold cross-validation over {} proteins in {n_groups} groups (protein, shared 8-mers): fold sizes {fold_size:?}",
         folds,
@@ -696,12 +690,4 @@ fn scan(
         }
     );
     Ok(())
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }

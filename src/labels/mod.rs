@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::structure::{Complex, Pocket};
 
-pub use csv_out::{CSV_HEADER, write_csv};
+pub use csv_out::{CSV_HEADER, csv_field, write_csv};
 pub use occupancy::{OCCUPANCY_CONTACT, OCCUPANCY_MIN_SCORE, contact_scores};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

@@ -563,17 +563,22 @@ pub fn assign_splits(peptides: &[LabeledPeptide], config: &SplitConfig) -> Vec<S
         .collect()
 }
 
-/// Protein-grouped K-fold assignment of examples (fold index per example): groups are shuffled
-/// with `seed` and dealt, largest first, to the fold with the fewest peptides so far.
+/// Protein-grouped K-fold assignment of examples (fold index per example): see
+/// [`folds_of_groups`].
 pub fn cv_folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
     let keys: Vec<(&str, &str)> = examples
         .iter()
         .map(|e| (e.protein.as_str(), e.sequence.as_str()))
         .collect();
-    let group = groups(&keys);
+    folds_of_groups(&groups(&keys), k, seed)
+}
+
+/// K-fold assignment of items in groups (`group[i]` from [`groups`]): groups are shuffled with
+/// `seed` and dealt, largest first, to the fold with the fewest items so far.
+pub fn folds_of_groups(group: &[usize], k: usize, seed: u64) -> Vec<usize> {
     let n_groups = group.iter().copied().max().map_or(0, |m| m + 1);
     let mut sizes = vec![0usize; n_groups];
-    for g in &group {
+    for g in group {
         sizes[*g] += 1;
     }
     let mut order: Vec<usize> = (0..n_groups).collect();
