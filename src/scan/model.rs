@@ -20,10 +20,6 @@ pub const MODEL_FILE: &str = "scan_model.json";
 pub struct ScanModel {
     pub logistic: Logistic,
     pub context: usize,
-    /// A second, wider window whose mean features are appended too (the protein region around a
-    /// candidate: disordered, charged, …); `None` in models fitted with one window.
-    #[serde(default)]
-    pub wide_context: Option<usize>,
     /// The embedding the model expects (checked against the embedder at load).
     pub embedding: EmbeddingInfo,
     /// What it was trained on (tables, proteins, residues), for provenance.
@@ -45,21 +41,6 @@ pub struct ScanProtein<'a> {
     pub features: &'a [Vec<f32>],
     /// `true` inside an annotated export signal.
     pub in_nes: &'a [bool],
-}
-
-/// Residues on each side of the wider window.
-pub const WIDE_CONTEXT: usize = 25;
-
-/// Each residue's features followed by the mean features of residues `i - c ..= i + c` for each `c`
-/// of `contexts` (clipped at the protein ends).
-pub fn multi_context_features(rows: &[Vec<f32>], contexts: &[usize]) -> Vec<Vec<f32>> {
-    let mut out: Vec<Vec<f32>> = rows.to_vec();
-    for &c in contexts {
-        for (o, f) in out.iter_mut().zip(context_features(rows, c)) {
-            o.extend_from_slice(&f[f.len() / 2..]);
-        }
-    }
-    out
 }
 
 /// Each residue's features followed by the mean features of residues `i - context ..= i + context`
@@ -102,7 +83,7 @@ impl ScanModel {
         let mut labels: Vec<usize> = Vec::new();
         let mut negatives = 0usize;
         for p in proteins {
-            let feats = multi_context_features(p.features, &[CONTEXT, WIDE_CONTEXT]);
+            let feats = context_features(p.features, CONTEXT);
             for (f, &pos) in feats.into_iter().zip(p.in_nes) {
                 if pos {
                     rows.push(f);
@@ -131,7 +112,6 @@ impl ScanModel {
         Self {
             logistic,
             context: CONTEXT,
-            wide_context: Some(WIDE_CONTEXT),
             embedding,
             trained_on,
             threshold: default_threshold(),
@@ -141,9 +121,7 @@ impl ScanModel {
 
     /// P(in an NES) for every residue of a protein from its whole-protein feature rows.
     pub fn residue_probabilities(&self, rows: &[Vec<f32>]) -> Vec<f32> {
-        let mut contexts = vec![self.context];
-        contexts.extend(self.wide_context);
-        multi_context_features(rows, &contexts)
+        context_features(rows, self.context)
             .iter()
             .map(|f| {
                 self.logistic
@@ -186,7 +164,5 @@ mod tests {
         assert_eq!(f[0], vec![0.0, 0.5]);
         assert_eq!(f[2], vec![2.0, 2.0]);
         assert_eq!(f[4], vec![4.0, 3.5]);
-        let m = multi_context_features(&rows, &[1, 10]);
-        assert_eq!(m[0], vec![0.0, 0.5, 2.0]);
     }
 }
