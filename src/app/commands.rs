@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use super::nesbind_app::{DialogKind, NesbindApp};
-use super::state::{ColourMode, OpenedFile};
+use super::state::{ChainStyle, ColourMode, OpenedFile};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
@@ -26,6 +26,12 @@ pub enum Command {
         peptide: Option<String>,
     },
     Close(usize),
+    /// Draw one chain of a document in a style (`None`: its role's default).
+    ChainStyle {
+        document: usize,
+        chain: String,
+        style: Option<ChainStyle>,
+    },
     Colour(ColourMode),
     /// Predict every open peptide.
     PredictAll,
@@ -61,6 +67,11 @@ impl NesbindApp {
                 peptide,
             } => self.set_chain_roles(document, receptor, peptide),
             Command::Close(i) => self.close_document(i),
+            Command::ChainStyle {
+                document,
+                chain,
+                style,
+            } => self.set_chain_style(document, &chain, style),
             Command::Colour(mode) => self.set_colour_mode(mode),
             Command::PredictAll => self.start_prediction_all(),
             Command::ResetView => self.reset_view(),

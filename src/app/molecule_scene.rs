@@ -15,7 +15,7 @@ use crate::structure::{
 };
 
 use super::document::Document;
-use super::state::{ColourMode, DisplaySettings, ReceptorStyle};
+use super::state::{ChainStyle, ColourMode, DisplaySettings};
 
 const RECEPTOR_TUBE: f32 = 0.38;
 const PEPTIDE_TUBE: f32 = 0.62;
@@ -219,21 +219,21 @@ fn add_complex(
 ) {
     let chains = &complex.structure.chains;
     let mode = display.colour_mode;
-    let same = |p: Vec3| p;
     for (ci, chain) in chains.iter().enumerate() {
-        match complex.role_of(ci) {
+        let role = complex.role_of(ci);
+        let style = doc
+            .file
+            .chain_styles
+            .get(&chain.id)
+            .copied()
+            .unwrap_or(match role {
+                ChainRole::Receptor => display.receptor_style,
+                _ => ChainStyle::Trace,
+            });
+        match role {
             ChainRole::Receptor => {
                 let colour_of = |i: usize| receptor_colour(doc, complex, i, mode);
-                match (display.receptor_style, doc.secondary.get(ci)) {
-                    (ReceptorStyle::Cartoon, Some(ss)) if ss.len() == chain.residues.len() => {
-                        add_cartoon(b, chain, ss, object, ci, &colour_of);
-                    }
-                    _ => b.trace(
-                        &trace_points(chain, object, ci, &same, colour_of),
-                        RECEPTOR_TUBE,
-                        MAX_CA_STEP,
-                    ),
-                }
+                draw_chain(b, doc, chain, object, ci, style, RECEPTOR_TUBE, &colour_of);
                 if !display.groove_sticks {
                     for (i, r) in chain.residues.iter().enumerate() {
                         let lines = !pockets_lined_by(complex, i).is_empty();
@@ -249,18 +249,14 @@ fn add_complex(
                 }
             }
             ChainRole::Peptide => {
-                let pts = trace_points(chain, object, ci, &same, |i| {
-                    peptide_colour(doc, i, chain.residues[i].code, mode)
-                });
-                b.trace(&pts, PEPTIDE_TUBE, MAX_CA_STEP);
+                let colour_of = |i: usize| peptide_colour(doc, i, chain.residues[i].code, mode);
+                draw_chain(b, doc, chain, object, ci, style, PEPTIDE_TUBE, &colour_of);
             }
             ChainRole::Other => {
                 if display.other_chains {
-                    b.trace(
-                        &trace_points(chain, object, ci, &same, |_| colour::OTHER_CHAIN),
-                        OTHER_TUBE,
-                        MAX_CA_STEP,
-                    );
+                    draw_chain(b, doc, chain, object, ci, style, OTHER_TUBE, &|_| {
+                        colour::OTHER_CHAIN
+                    });
                 }
             }
         }
@@ -278,6 +274,53 @@ fn add_complex(
                 b.marker(centre, POCKET_MARKER, c);
             }
         }
+    }
+}
+
+/// One chain in its style; `tube` is its trace radius.
+#[allow(clippy::too_many_arguments)]
+fn draw_chain(
+    b: &mut SceneBuilder,
+    doc: &Document,
+    chain: &Chain,
+    object: usize,
+    ci: usize,
+    style: ChainStyle,
+    tube: f32,
+    colour_of: &dyn Fn(usize) -> Rgba,
+) {
+    let same = |p: Vec3| p;
+    match (style, doc.secondary.get(ci)) {
+        (ChainStyle::Cartoon, Some(ss)) if ss.len() == chain.residues.len() => {
+            add_cartoon(b, chain, ss, object, ci, colour_of);
+        }
+        (ChainStyle::Sticks, _) => {
+            b.trace(
+                &trace_points(chain, object, ci, &same, colour_of),
+                CONTEXT_TUBE,
+                MAX_CA_STEP,
+            );
+            let mut atoms = Vec::new();
+            let mut elements = Vec::new();
+            for (i, r) in chain.residues.iter().enumerate() {
+                for a in r.heavy_atoms() {
+                    atoms.push(StickAtom {
+                        pos: a.pos,
+                        colour: element_colour(&a.element, colour_of(i)),
+                        residue: Some(ResidueRef::new(object, ci, i)),
+                    });
+                    elements.push(a.element.as_str());
+                }
+            }
+            let positions: Vec<Vec3> = atoms.iter().map(|a| a.pos).collect();
+            let bonds = bonds_by_distance(&positions, &elements);
+            b.sticks(&atoms, &bonds, STICK_ATOM, STICK_BOND);
+        }
+        _ => b.trace(
+            &trace_points(chain, object, ci, &same, colour_of),
+            tube,
+            MAX_CA_STEP,
+        ),
     }
 }
 
@@ -537,7 +580,7 @@ pub fn groove_view_rotation(complex: &Complex) -> Option<glam::Quat> {
 mod tests {
     use super::*;
     use crate::app::document::open_document;
-    use crate::app::state::OpenedFile;
+    use crate::app::state::{ChainStyle, OpenedFile};
     use crate::labels::LabelSettings;
     use crate::structure::PocketDefinition;
 
@@ -603,6 +646,50 @@ mod tests {
         let lean = build_scene(&docs, Some(0), &plain, &[]);
         assert!(lean.markers.is_empty());
         assert!(lean.spheres.len() < scene.spheres.len());
+    }
+
+    #[test]
+    fn each_chain_can_have_its_own_style() {
+        let mut d = doc("3NBY_groove_excerpt.pdb", false);
+        let display = DisplaySettings {
+            groove_sticks: false,
+            pocket_markers: false,
+            ..DisplaySettings::default()
+        };
+        let radii = |scene: &Scene| -> Vec<f32> {
+            let mut r: Vec<f32> = scene.cylinders.iter().map(|c| c.radius).collect();
+            r.sort_by(f32::total_cmp);
+            r.dedup();
+            r
+        };
+        let cartoon = build_scene(std::slice::from_ref(&d), Some(0), &display, &[]);
+        assert!(
+            radii(&cartoon).contains(&HELIX_RADIUS),
+            "CRM1 helices as cylinders"
+        );
+        let receptor = d.complex().unwrap().receptor_chain().id.clone();
+        d.file
+            .chain_styles
+            .insert(receptor.clone(), ChainStyle::Trace);
+        let trace = build_scene(std::slice::from_ref(&d), Some(0), &display, &[]);
+        assert!(!radii(&trace).contains(&HELIX_RADIUS));
+        assert!(radii(&trace).contains(&RECEPTOR_TUBE));
+        d.file.chain_styles.insert(receptor, ChainStyle::Sticks);
+        let sticks = build_scene(std::slice::from_ref(&d), Some(0), &display, &[]);
+        let atoms = d
+            .complex()
+            .unwrap()
+            .receptor_chain()
+            .residues
+            .iter()
+            .map(|r| r.heavy_atoms().count())
+            .sum::<usize>();
+        assert!(sticks.spheres.len() >= atoms, "every CRM1 heavy atom drawn");
+        // The peptide in cartoon style: its tube gives way to the cartoon's loop tube.
+        let peptide = d.complex().unwrap().peptide_chain().id.clone();
+        d.file.chain_styles.insert(peptide, ChainStyle::Cartoon);
+        let pep = build_scene(std::slice::from_ref(&d), Some(0), &display, &[]);
+        assert!(!radii(&pep).contains(&PEPTIDE_TUBE));
     }
 
     #[test]

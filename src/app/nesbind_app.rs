@@ -449,6 +449,22 @@ impl NesbindApp {
         }
     }
 
+    /// Draws chain `chain` of a document in `style` (`None`: the default of its role).
+    pub fn set_chain_style(
+        &mut self,
+        index: usize,
+        chain: &str,
+        style: Option<crate::app::state::ChainStyle>,
+    ) {
+        if let Some(doc) = self.docs.get_mut(index) {
+            match style {
+                Some(s) => doc.file.chain_styles.insert(chain.to_string(), s),
+                None => doc.file.chain_styles.remove(chain),
+            };
+            self.scene_dirty = true;
+        }
+    }
+
     /// The scene the 3D view draws.
     pub fn scene(&self) -> &crate::render::Scene {
         &self.scene.scene

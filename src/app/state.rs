@@ -60,23 +60,26 @@ impl ColourMode {
     }
 }
 
-/// How the receptor chain is drawn.
+/// How a chain is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum ReceptorStyle {
-    /// Helices as cylinders along their axis, strands and loops as tubes through the CAs.
+pub enum ChainStyle {
+    /// Helices as cylinders along their axis, strands as arrows, loops as tubes through the CAs.
     #[default]
     Cartoon,
-    /// A thin tube through the CAs.
+    /// A tube through the CAs.
     Trace,
+    /// Every heavy atom as ball and stick, on a thin CA trace.
+    Sticks,
 }
 
-impl ReceptorStyle {
-    pub const ALL: [ReceptorStyle; 2] = [ReceptorStyle::Cartoon, ReceptorStyle::Trace];
+impl ChainStyle {
+    pub const ALL: [ChainStyle; 3] = [ChainStyle::Cartoon, ChainStyle::Trace, ChainStyle::Sticks];
 
     pub fn name(self) -> &'static str {
         match self {
-            ReceptorStyle::Cartoon => "Cartoon",
-            ReceptorStyle::Trace => "CA trace",
+            ChainStyle::Cartoon => "Cartoon",
+            ChainStyle::Trace => "CA trace",
+            ChainStyle::Sticks => "Sticks",
         }
     }
 }
@@ -131,13 +134,17 @@ pub struct OpenedFile {
     pub peptide: Option<String>,
     /// Drawn as context (a dimmed trace) when another file is the active one.
     pub show_as_context: bool,
+    /// Style of a chain (by chain id) instead of its role's default.
+    pub chain_styles: std::collections::BTreeMap<String, ChainStyle>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct DisplaySettings {
     pub colour_mode: ColourMode,
-    pub receptor_style: ReceptorStyle,
+    /// CRM1's style when its chain has none of its own; peptides and other chains default to a
+    /// trace.
+    pub receptor_style: ChainStyle,
     /// All-atom sticks for the peptide and the receptor residues lining the groove.
     pub groove_sticks: bool,
     /// Translucent spheres at the pocket centres.
@@ -152,7 +159,7 @@ impl Default for DisplaySettings {
     fn default() -> Self {
         Self {
             colour_mode: ColourMode::Label,
-            receptor_style: ReceptorStyle::Cartoon,
+            receptor_style: ChainStyle::Cartoon,
             groove_sticks: true,
             pocket_markers: true,
             other_chains: true,

@@ -3,6 +3,7 @@
 use crate::app::browser::{BrowserSettings, SortColumn, browser_rows, step_active};
 use crate::app::commands::Command;
 use crate::app::document::{Content, bundled_session};
+use crate::app::state::ChainStyle;
 use crate::render::colour;
 
 use super::labels::colour32;
@@ -265,6 +266,7 @@ impl NesbindApp {
         };
         let mut close = false;
         let mut roles_changed = None;
+        let mut style_changed: Option<(String, Option<ChainStyle>)> = None;
         let doc = &self.docs[i];
         ui.horizontal(|ui| {
             ui.label(egui::RichText::new(doc.name()).strong())
@@ -318,7 +320,22 @@ impl NesbindApp {
                         .id_salt(("chains", i))
                         .show(ui, |ui| {
                             for ((id, len), role) in chains.iter().zip(&roles) {
-                                ui.label(format!("{id}: {len} residues — {role:?}"));
+                                ui.horizontal(|ui| {
+                                    ui.label(format!("{id}: {len} residues — {role:?}"));
+                                    let current = doc.file.chain_styles.get(id).copied();
+                                    let mut chosen = current;
+                                    egui::ComboBox::from_id_salt(("chain style", i, id))
+                                        .selected_text(current.map_or("default", ChainStyle::name))
+                                        .show_ui(ui, |ui| {
+                                            ui.selectable_value(&mut chosen, None, "default");
+                                            for s in ChainStyle::ALL {
+                                                ui.selectable_value(&mut chosen, Some(s), s.name());
+                                            }
+                                        });
+                                    if chosen != current {
+                                        style_changed = Some((id.clone(), chosen));
+                                    }
+                                });
                             }
                             if let Some(change) =
                                 role_editor(ui, i, &doc.file.receptor, &doc.file.peptide, &chains)
@@ -375,6 +392,13 @@ impl NesbindApp {
                 document: i,
                 receptor,
                 peptide,
+            });
+        }
+        if let Some((chain, style)) = style_changed {
+            self.send(Command::ChainStyle {
+                document: i,
+                chain,
+                style,
             });
         }
         if close {

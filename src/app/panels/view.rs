@@ -4,7 +4,7 @@
 use crate::app::commands::Command;
 use crate::app::molecule_scene::{peptide_colour, pockets_lined_by};
 use crate::app::nesbind_app::{DialogKind, NesbindApp};
-use crate::app::state::{ColourMode, ReceptorStyle};
+use crate::app::state::{ChainStyle, ColourMode};
 use crate::render::ResidueRef;
 use crate::render::colour::{self, POCKET_COLOURS, ResidueClass};
 use crate::render::view3d::view3d_ui;
@@ -91,7 +91,7 @@ impl NesbindApp {
             egui::ComboBox::from_id_salt("receptor style")
                 .selected_text(self.state.display.receptor_style.name())
                 .show_ui(ui, |ui| {
-                    for style in ReceptorStyle::ALL {
+                    for style in ChainStyle::ALL {
                         ui.selectable_value(
                             &mut self.state.display.receptor_style,
                             style,
