@@ -327,7 +327,7 @@ impl NesbindApp {
         let mut paths = Vec::new();
         for f in dropped {
             let path = f.path().to_path_buf();
-            if path.is_file() {
+            if path.is_file() || path.is_dir() {
                 paths.push(path);
             } else {
                 match f.bytes() {
