@@ -227,8 +227,11 @@ fn ctrl_c_stops_training_and_keeps_the_best_epoch() {
     let tmp = tempfile::tempdir().unwrap();
     let ds = tmp.path().join("ds");
     let ck = tmp.path().join("ck");
+    // Consensus-pattern rows, so the data set has training rows without ../shared's AlphaFold models.
     let made = nesbind(&[
         "dataset",
+        "--sources",
+        "crystal,pattern",
         "--structures",
         "assets/structures/3NBY_groove_excerpt.pdb",
         "--nesdb",
