@@ -66,13 +66,9 @@ pub fn scan_job(
         ScanModel::load(&crate::scan::bundled_model_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), None)?;
     embedder.residue_channels = true;
-    let info = embedder.info();
-    anyhow::ensure!(
-        info.hash == model.embedding.hash && info.dim == model.embedding.dim,
-        "the scan model was trained on other embeddings ({}) than {}",
-        model.embedding.model,
-        info.model
-    );
+    model
+        .check_embedding(&embedder.info())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let n = proteins.len();
     let mut out = Vec::with_capacity(n);
     for (i, (name, sequence)) in proteins.into_iter().enumerate() {

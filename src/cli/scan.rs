@@ -14,8 +14,8 @@ use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
 use nesbind::labels::csv_field;
 use nesbind::nesdb::{NesTable, read_nesdb};
 use nesbind::scan::{
-    Candidate, ScanModel, ScanProtein, ScanTruth, WindowPlan, candidates, distinct, embed_windowed,
-    evaluate_scan, mutants, scan_summary,
+    Candidate, ProteinScan, ScanModel, ScanProtein, ScanTruth, WindowPlan, candidates,
+    embed_windowed, evaluate_scan, scan_summary,
 };
 use nesbind::train::dataset::{ResidueEmbedder, folds_of_groups, groups};
 use nesbind::train::esm::EsmResidueEmbedder;
@@ -483,12 +483,11 @@ struct ProteinJson {
     residues: Vec<ResidueJson>,
 }
 
-fn candidate_json(sequence: &str, c: &Candidate, probs: &[f32]) -> CandidateJson {
-    let residues: Vec<char> = sequence.chars().collect();
+fn candidate_json(scan: &ProteinScan, c: &Candidate) -> CandidateJson {
     CandidateJson {
         start: c.span.start + 1,
         end: c.span.end,
-        peptide: residues[c.span.clone()].iter().collect(),
+        peptide: scan.peptide(c),
         score: c.score,
         register: RegisterJson {
             orientation: match c.pattern.orientation {
@@ -499,10 +498,7 @@ fn candidate_json(sequence: &str, c: &Candidate, probs: &[f32]) -> CandidateJson
             phi: c.pattern.positions.map(|p| p.map(|q| q + 1)),
         },
         class: c.pattern.label(),
-        mutants: mutants(sequence, c, probs)
-            .iter()
-            .map(|m| m.label())
-            .collect(),
+        mutants: scan.mutants(c).iter().map(|m| m.label()).collect(),
     }
 }
 
@@ -513,18 +509,9 @@ fn scan(
 ) -> anyhow::Result<()> {
     let dir = args.model.clone().unwrap_or_else(bundled_scan_model_dir);
     let model = ScanModel::load(&dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let info = embedder.info();
-    anyhow::ensure!(
-        info.hash == model.embedding.hash && info.dim == model.embedding.dim,
-        "the scan model in {} was trained on other embeddings ({} layer {}, {} features) than the ESM-2 model given ({} layer {}, {} features)",
-        dir.display(),
-        model.embedding.model,
-        model.embedding.layer,
-        model.embedding.dim,
-        info.model,
-        info.layer,
-        info.dim
-    );
+    model
+        .check_embedding(&embedder.info())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     let threshold = args.threshold.unwrap_or(model.threshold);
     let records: Box<dyn Iterator<Item = Result<(String, String), String>>> = match &args.fasta {
         Some(path) => {
@@ -593,16 +580,13 @@ fn scan(
             }
         };
         let features = embed_protein(embedder, &sequence).with_context(|| name.clone())?;
-        let probs = model.residue_probabilities(&features);
-        let ranked: Vec<Candidate> = model
-            .candidates(&sequence, &probs)
-            .into_iter()
-            .filter(|c| c.score >= threshold)
-            .collect();
-        let shown = distinct(&ranked, args.top);
-        let cands: Vec<CandidateJson> = shown
+        let result =
+            ProteinScan::from_features(&name, &sequence, &features, &model, args.top, threshold);
+        let probs = &result.probabilities;
+        let cands: Vec<CandidateJson> = result
+            .candidates
             .iter()
-            .map(|c| candidate_json(&sequence, c, &probs))
+            .map(|c| candidate_json(&result, c))
             .collect();
         if let Some(w) = &mut csv {
             for (rank, c) in cands.iter().enumerate() {
@@ -636,7 +620,7 @@ fn scan(
                 candidates: cands,
                 residues: sequence
                     .chars()
-                    .zip(&probs)
+                    .zip(probs)
                     .enumerate()
                     .map(|(i, (residue, &p_nes))| ResidueJson {
                         position: i + 1,

@@ -133,6 +133,22 @@ impl ScanModel {
             .collect()
     }
 
+    /// Whether features from an embedder described by `info` are what this model was fitted on.
+    pub fn check_embedding(&self, info: &EmbeddingInfo) -> Result<(), String> {
+        if info.hash == self.embedding.hash && info.dim == self.embedding.dim {
+            return Ok(());
+        }
+        Err(format!(
+            "the scan model was trained on other embeddings ({} layer {}, {} features) than the ESM-2 model given ({} layer {}, {} features)",
+            self.embedding.model,
+            self.embedding.layer,
+            self.embedding.dim,
+            info.model,
+            info.layer,
+            info.dim
+        ))
+    }
+
     /// The ranked candidates of a protein from its residue probabilities.
     pub fn candidates(&self, sequence: &str, probabilities: &[f32]) -> Vec<super::Candidate> {
         super::candidates::candidates_with_prior(sequence, probabilities, Some(&self.class_prior))
