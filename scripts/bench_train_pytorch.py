@@ -75,7 +75,10 @@ def main():
             total += loss.item() * len(idx)
         times.append(time.perf_counter() - t0)
         print(f"epoch {epoch + 1}: {times[-1]:.2f} s  loss {total / x.shape[0]:.4f}")
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+    info = open("/proc/cpuinfo").read()
+    cpu = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "unknown CPU")
+    cpu += ", AVX-512" if " avx512f" in info else ", AVX2" if " avx2" in info else ""
+    print(json.dumps({"cpu": cpu, "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "seconds_per_epoch": times,
                       "mean_seconds_per_epoch": sum(times) / len(times)}))
 

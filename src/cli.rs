@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_embed;
+mod bench_peer;
 mod bench_render;
 mod bench_scan;
 mod bench_train;

@@ -12,7 +12,7 @@ use nesbind::train::dataset::{
     NesCandidate, ResidueEmbedder, SourceWeights, Split, SplitConfig,
 };
 use nesbind::train::evaluate::{self, CONSENSUS, ELM, LOGISTIC, MODEL};
-use nesbind::train::fused_lstm::lstm_forward;
+use nesbind::train::fused_lstm::{lstm_forward, lstm_forward_tensor_ops};
 use nesbind::train::model::TaggerConfig;
 use nesbind::train::predict::{Predictor, run_model};
 use nesbind::train::trainer::{StopReason, TrainConfig, TrainData, seeded_init, train};
@@ -100,18 +100,25 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
         dropout: 0.0,
     };
     let model = seeded_init(&config, &device, 3);
-    let x = input(3, 7, 5, 11, &device);
+    let x = input(3, 7, 5, 11, &device).require_grad();
     let weights = input(3, 7, 4, 12, &device);
-    for lstm in [
-        &model.layers[0].inner.forward,
-        &model.layers[0].inner.reverse,
-    ] {
-        let fused = lstm_forward(lstm, x.clone());
+    // The CPU kernel with its own backward, and the tensor-op recurrence GPU backends run.
+    let paths: [(&str, LstmForward); 2] = [
+        ("kernel", lstm_forward),
+        ("tensor ops", lstm_forward_tensor_ops),
+    ];
+    for ((path, forward), lstm) in paths.into_iter().flat_map(|p| {
+        [
+            (p, &model.layers[0].inner.forward),
+            (p, &model.layers[0].inner.reverse),
+        ]
+    }) {
+        let fused = forward(lstm, x.clone());
         let burns = lstm.forward(x.clone(), None).0;
         let (a, b) = (to_vec3(fused.clone()), to_vec3(burns.clone()));
         assert_eq!(a.len(), 3 * 7 * 4);
         let d = max_abs_diff(&a, &b);
-        assert!(d < 1e-6, "outputs differ by {d}");
+        assert!(d < 1e-6, "{path}: outputs differ by {d}");
 
         let g_fused = (fused * weights.clone()).sum().backward();
         let g_burns = (burns * weights.clone()).sum().backward();
@@ -138,9 +145,14 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
             let b = grad_values(&param, &g_burns);
             let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
             let d = max_abs_diff(&grad_values(&param, &g_fused), &b);
-            assert!(d <= 1e-5 * scale.max(1.0), "{name} gradient differs by {d}");
-            assert!(scale > 1e-3, "{name} gradient is zero");
+            assert!(
+                d <= 1e-5 * scale.max(1.0),
+                "{path}: {name} gradient differs by {d}"
+            );
+            assert!(scale > 1e-3, "{path}: {name} gradient is zero");
         }
+        let d = max_abs_diff(&grad_values(&x, &g_fused), &grad_values(&x, &g_burns));
+        assert!(d < 1e-5, "{path}: input gradient differs by {d}");
         let bias = lstm
             .output_gate
             .hidden_transform
@@ -149,9 +161,11 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
             .unwrap()
             .val();
         let d = max_abs_diff(&grad_values(&bias, &g_fused), &grad_values(&bias, &g_burns));
-        assert!(d < 1e-5, "bias gradient differs by {d}");
+        assert!(d < 1e-5, "{path}: bias gradient differs by {d}");
     }
 }
+
+type LstmForward = fn(&burn::nn::lstm::Lstm, Tensor<3>) -> Tensor<3>;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "length differs");

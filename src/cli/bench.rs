@@ -25,7 +25,7 @@ pub enum BenchWhat {
     },
     /// ESM-2 embedding throughput (residues/s), compared with PyTorch's figure for the same model.
     Embed(super::bench_embed::BenchEmbedArgs),
-    /// Seconds per BiLSTM training epoch on a fixed synthetic set (compare scripts/bench_train_pytorch.py).
+    /// Seconds per BiLSTM training epoch on a fixed synthetic set, beside scripts/bench_train_pytorch.py.
     Train(super::bench_train::BenchTrainArgs),
     /// Frame time of the 3D view on a synthetic ~15k-atom complex, all atoms as ball-and-stick.
     Render(super::bench_render::BenchRenderArgs),

@@ -9,6 +9,8 @@ use nesbind::compute::DeviceChoice;
 use nesbind::embed::Embedder;
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
+use super::bench_peer::{self, PeerMode};
+
 #[derive(clap::Args, Debug)]
 pub struct BenchEmbedArgs {
     /// Model folder; default the bundled ESM-2 t6 8M.
@@ -25,10 +27,39 @@ pub struct BenchEmbedArgs {
     /// Timed runs after one warm-up; the median is reported.
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// Run tests/fixtures/models/scripts/bench.py (transformers and fair-esm) right before, with
+    /// as many threads, and print the ratios (only for its workload: 1,000 × 15-mers, batch 64).
+    #[arg(long, value_enum, default_value_t = PeerMode::Auto)]
+    pub pytorch: PeerMode,
 }
+
+const PEER_SCRIPT: &str = "tests/fixtures/models/scripts/bench.py";
+const PEERS: [(&str, &str); 2] = [
+    ("transformers_EsmModel", "transformers EsmModel"),
+    ("fair_esm_ESM2_random_init_same_shape", "fair-esm ESM2"),
+];
 
 pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
     let (model_dir, compute, model) = super::embed::load_esm(args.model.as_deref(), args.device)?;
+    let peer_workload = args.peptides == 1000 && args.length == 15 && args.batch_size == 64;
+    let peer = match (compute.is_gpu, peer_workload) {
+        (false, true) => bench_peer::run(
+            args.pytorch,
+            PEER_SCRIPT,
+            &["torch", "transformers", "tokenizers", "numpy", "esm"],
+            &[
+                model_dir.display().to_string(),
+                bench_peer::threads().to_string(),
+            ],
+        )?,
+        (false, false) if args.pytorch != PeerMode::Never => {
+            println!(
+                "PyTorch peer not run: its script times 1,000 × 15-mers in batches of 64 only"
+            );
+            None
+        }
+        _ => None,
+    };
     let embedder = Embedder::new(model, args.batch_size);
     const AA: &[u8] = b"ACDEFGHIKLMNPQRSTVWY";
     let mut rng = StdRng::seed_from_u64(42);
@@ -99,17 +130,37 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
             residues / c
         );
     }
-    println!(
-        "(re-measure PyTorch on this machine, back to back: tests/fixtures/models/scripts/bench.py MODEL_DIR [THREADS])"
-    );
+    if let Some(peer) = &peer {
+        for (key, label) in PEERS {
+            let entry = &peer[key];
+            let Some(r) = entry["residues_per_s"].as_f64() else {
+                continue;
+            };
+            println!(
+                "PyTorch {} {label}, {} threads, run right before: {r:.0} residues/s → nesbind/PyTorch {:.2}",
+                peer["torch"].as_str().unwrap_or("?"),
+                peer["threads"],
+                rate / r
+            );
+            if let (Some(pc), Some(c)) = (entry["cpu_s_median"].as_f64(), cpu_median) {
+                println!(
+                    "    per CPU-second: PyTorch {:.0}, nesbind {:.0} → ratio {:.2}",
+                    residues / pc,
+                    residues / c,
+                    pc / c
+                );
+            }
+        }
+    }
     let reference = model_dir.join("timing_reference_cpu.json");
     if let Ok(text) = std::fs::read_to_string(&reference) {
         let json: serde_json::Value = serde_json::from_str(&text)
             .with_context(|| format!("reading {}", reference.display()))?;
-        for (key, label) in [
-            ("transformers_EsmModel", "transformers EsmModel"),
-            ("fair_esm_ESM2_random_init_same_shape", "fair-esm ESM2"),
-        ] {
+        let cpu = json["machine"]
+            .as_str()
+            .unwrap_or("a machine the file does not name");
+        println!("stored reference {} (taken on {cpu}):", reference.display());
+        for (key, label) in PEERS {
             for threads in ["threads_2", "threads_1"] {
                 let entry = &json[threads][key];
                 if let Some(r) = entry["residues_per_s"].as_f64() {

@@ -4,18 +4,31 @@
 //! four gates) plus a `slice_assign` into the output, which under autodiff copies the whole output
 //! buffer per step. Here the input transforms of all gates and all time steps are one matmul, each
 //! step is one `[batch, H] × [H, 4H]` matmul, and the steps are stacked once at the end. The module
-//! (and so every checkpoint) is burn's own; only the evaluation order differs.
+//! (and so every checkpoint) is burn's own; only the evaluation order differs. On burn-flex the
+//! recurrence itself is one operation with a hand-written backward ([`super::lstm_op`]).
 
 use burn::nn::Linear;
 use burn::nn::activation::Activation;
 use burn::nn::lstm::Lstm;
 use burn::prelude::*;
-use burn::tensor::activation;
+use burn::tensor::{TensorData, activation};
+
+use super::lstm_op::lstm_recurrence;
 
 /// `lstm.forward(x, None).0` for a batch-first `x` of `[batch, seq, d_input]`, as `[batch, seq, H]`.
 /// Configurations this does not cover (coupled input/forget gate, cell clipping, reverse or
 /// sequence-first layout) fall back to burn's own loop.
 pub fn lstm_forward(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
+    forward_with(lstm, x, true)
+}
+
+/// [`lstm_forward`] with the recurrence in tensor ops even on burn-flex: the path GPU backends
+/// take, kept testable on the CPU.
+pub fn lstm_forward_tensor_ops(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
+    forward_with(lstm, x, false)
+}
+
+fn forward_with(lstm: &Lstm, x: Tensor<3>, allow_kernel: bool) -> Tensor<3> {
     let Some(forget_gate) = lstm.forget_gate.as_ref() else {
         return lstm.forward(x, None).0;
     };
@@ -34,21 +47,17 @@ pub fn lstm_forward(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
         &lstm.output_gate,
         &lstm.cell_gate,
     ];
-    // The candidate gate (last) is scaled by 2 for tanh(x) = 2 sigmoid(2x) - 1 below.
-    let scale = |i: usize, w: Tensor<2>| if i == 3 { w.mul_scalar(2.0) } else { w };
     let w_input = Tensor::cat(
         gates
             .iter()
-            .enumerate()
-            .map(|(i, g)| scale(i, g.input_transform.weight.val()))
+            .map(|g| g.input_transform.weight.val())
             .collect(),
         1,
     );
     let w_hidden = Tensor::cat(
         gates
             .iter()
-            .enumerate()
-            .map(|(i, g)| scale(i, g.hidden_transform.weight.val()))
+            .map(|g| g.hidden_transform.weight.val())
             .collect(),
         1,
     );
@@ -56,21 +65,40 @@ pub fn lstm_forward(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
     let bias = Tensor::cat(
         gates
             .iter()
-            .enumerate()
-            .map(|(i, g)| {
+            .map(|g| {
                 let both = [&g.input_transform, &g.hidden_transform];
-                let b = both
-                    .iter()
+                both.iter()
                     .filter_map(|l| linear_bias(l))
                     .reduce(|a, b| a + b)
-                    .unwrap_or_else(|| Tensor::zeros([h], &device));
-                if i == 3 { b.mul_scalar(2.0) } else { b }
+                    .unwrap_or_else(|| Tensor::zeros([h], &device))
             })
             .collect(),
         0,
     );
     let projected = (x.reshape([batch * seq, d_input]).matmul(w_input) + bias.unsqueeze_dim(0))
         .reshape([batch, seq, 4 * h]);
+    if !allow_kernel {
+        return tensor_op_recurrence(projected, w_hidden, [batch, seq, h]);
+    }
+    match lstm_recurrence(&projected, &w_hidden) {
+        Some(out) => out,
+        None => tensor_op_recurrence(projected, w_hidden, [batch, seq, h]),
+    }
+}
+
+/// The recurrence in tensor ops, for backends without the fused kernel (wgpu).
+fn tensor_op_recurrence(
+    projected: Tensor<3>,
+    w_hidden: Tensor<2>,
+    [batch, seq, h]: [usize; 3],
+) -> Tensor<3> {
+    // The candidate block is scaled by 2 for tanh(x) = 2 sigmoid(2x) - 1 below.
+    let device = projected.device();
+    let mut factors = vec![1.0f32; 4 * h];
+    factors[3 * h..].fill(2.0);
+    let factors: Tensor<1> = Tensor::from_data(TensorData::new(factors, [4 * h]), &device);
+    let projected = projected * factors.clone().unsqueeze_dim::<2>(0).unsqueeze_dim::<3>(0);
+    let w_hidden = w_hidden * factors.unsqueeze_dim::<2>(0);
 
     let mut hidden: Option<Tensor<2>> = None;
     let mut cell: Option<Tensor<2>> = None;

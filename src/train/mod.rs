@@ -16,6 +16,8 @@ pub mod esm;
 pub mod evaluate;
 pub mod fused_lstm;
 pub mod logistic;
+pub mod lstm_kernel;
+pub mod lstm_op;
 pub mod metrics;
 pub mod model;
 pub mod patterns;

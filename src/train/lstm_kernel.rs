@@ -1,0 +1,469 @@
+//! The LSTM recurrence on host memory: forward and a hand-written backward through time.
+//!
+//! Under burn's autodiff every time step of an LSTM is a dozen tensor ops on `[batch, H]` tensors,
+//! each dispatched, allocated and recorded on the tape, and the per-step matmuls are too small for
+//! burn-flex to parallelise. Here a whole sequence is one call: batch rows are independent in the
+//! recurrence, so each rayon worker takes a block of rows through all time steps with one gemm
+//! per step, and the gates are evaluated in place. [`super::lstm_op`] wires this into burn.
+//!
+//! Layout (all row-major, batch first): `projected` `[B, T, 4H]` is the input transform plus both
+//! biases, gate blocks in the order input, forget, output, candidate; `w_hidden` `[H, 4H]` the
+//! hidden transform in the same order. The initial hidden and cell states are zero.
+
+use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LstmDims {
+    pub batch: usize,
+    pub seq: usize,
+    pub hidden: usize,
+}
+
+impl LstmDims {
+    fn gates(&self) -> usize {
+        4 * self.hidden
+    }
+}
+
+/// What the backward pass needs: the cell state and the activated gates of every step.
+pub struct LstmCache {
+    /// `[B, T, H]`
+    pub cells: Vec<f32>,
+    /// `[B, T, 4H]`: σ(i), σ(f), σ(o), tanh(g)
+    pub gates: Vec<f32>,
+}
+
+/// Rows per rayon task: enough work per task to amortise it, and at least two tasks for two cores.
+fn rows_per_task(batch: usize) -> usize {
+    let workers = rayon::current_num_threads().max(1);
+    batch.div_ceil(workers).clamp(1, 64)
+}
+
+/// Runs the recurrence; returns the hidden states `[B, T, H]` and the cache for [`backward`].
+pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, LstmCache) {
+    let (h, g4, t_len) = (d.hidden, d.gates(), d.seq);
+    assert_eq!(
+        projected.len(),
+        d.batch * t_len * g4,
+        "projected is [B, T, 4H]"
+    );
+    assert_eq!(w_hidden.len(), h * g4, "w_hidden is [H, 4H]");
+    let mut hidden = vec![0.0f32; d.batch * t_len * h];
+    let mut cells = vec![0.0f32; d.batch * t_len * h];
+    let mut gates = vec![0.0f32; d.batch * t_len * g4];
+    if d.batch == 0 || t_len == 0 || h == 0 {
+        return (hidden, LstmCache { cells, gates });
+    }
+    let rows = rows_per_task(d.batch);
+    hidden
+        .par_chunks_mut(rows * t_len * h)
+        .zip(cells.par_chunks_mut(rows * t_len * h))
+        .zip(gates.par_chunks_mut(rows * t_len * g4))
+        .zip(projected.par_chunks(rows * t_len * g4))
+        .for_each(|(((hid, cel), gat), proj)| {
+            let nb = hid.len() / (t_len * h);
+            let mut pre = vec![0.0f32; nb * g4];
+            for t in 0..t_len {
+                for b in 0..nb {
+                    let src = &proj[(b * t_len + t) * g4..][..g4];
+                    pre[b * g4..][..g4].copy_from_slice(src);
+                }
+                if t > 0 {
+                    // pre += h_{t-1} · W, h_{t-1} read in place (row stride T·H).
+                    // SAFETY: m = nb, n = 4H, k = H; `hid` holds nb rows of T·H with h_{t-1} at
+                    // offset (t-1)·H of each, `w_hidden` is H × 4H and `pre` nb × 4H, all
+                    // row-major and in bounds; `pre` does not alias the inputs.
+                    unsafe {
+                        gemm(
+                            nb,
+                            g4,
+                            h,
+                            pre.as_mut_ptr(),
+                            1,
+                            g4 as isize,
+                            true,
+                            hid.as_ptr().add((t - 1) * h),
+                            1,
+                            (t_len * h) as isize,
+                            w_hidden.as_ptr(),
+                            1,
+                            g4 as isize,
+                            1.0,
+                            1.0,
+                            false,
+                            false,
+                            false,
+                            Parallelism::None,
+                        );
+                    }
+                }
+                for b in 0..nb {
+                    let row = &mut pre[b * g4..][..g4];
+                    activate(row, h);
+                    let at = (b * t_len + t) * h;
+                    let (prev_c, rest) = cel.split_at_mut(at);
+                    let c_now = &mut rest[..h];
+                    let c_prev = (t > 0).then(|| &prev_c[at - h..at]);
+                    let h_now = &mut hid[at..at + h];
+                    cell_step(row, c_prev, c_now, h_now, h);
+                    gat[(b * t_len + t) * g4..][..g4].copy_from_slice(row);
+                }
+            }
+        });
+    (hidden, LstmCache { cells, gates })
+}
+
+/// Gradients of the loss with respect to `projected` `[B, T, 4H]` and `w_hidden` `[H, 4H]`,
+/// given the gradient `d_hidden` `[B, T, H]` of the hidden states and the forward's outputs.
+pub fn backward(
+    d: LstmDims,
+    w_hidden: &[f32],
+    hidden: &[f32],
+    cache: &LstmCache,
+    d_hidden: &[f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let (h, g4, t_len) = (d.hidden, d.gates(), d.seq);
+    assert_eq!(hidden.len(), d.batch * t_len * h, "hidden is [B, T, H]");
+    assert_eq!(d_hidden.len(), hidden.len(), "d_hidden is [B, T, H]");
+    assert_eq!(cache.cells.len(), hidden.len(), "cells are [B, T, H]");
+    assert_eq!(
+        cache.gates.len(),
+        d.batch * t_len * g4,
+        "gates are [B, T, 4H]"
+    );
+    let mut d_projected = vec![0.0f32; d.batch * t_len * g4];
+    if d.batch == 0 || t_len == 0 || h == 0 {
+        return (d_projected, vec![0.0; h * g4]);
+    }
+    let rows = rows_per_task(d.batch);
+    let partial_dw: Vec<Vec<f32>> = d_projected
+        .par_chunks_mut(rows * t_len * g4)
+        .zip(hidden.par_chunks(rows * t_len * h))
+        .zip(cache.cells.par_chunks(rows * t_len * h))
+        .zip(cache.gates.par_chunks(rows * t_len * g4))
+        .zip(d_hidden.par_chunks(rows * t_len * h))
+        .map(|((((dp, hid), cel), gat), dh_out)| {
+            let nb = hid.len() / (t_len * h);
+            // Gradients flowing back into step t from step t+1.
+            let mut dh_next = vec![0.0f32; nb * h];
+            let mut dc_next = vec![0.0f32; nb * h];
+            for t in (0..t_len).rev() {
+                for b in 0..nb {
+                    let at = (b * t_len + t) * h;
+                    let c_prev = (t > 0).then(|| &cel[at - h..at]);
+                    gate_gradients(GateStep {
+                        gates: &gat[(b * t_len + t) * g4..][..g4],
+                        c_now: &cel[at..at + h],
+                        c_prev,
+                        dh_out: &dh_out[at..at + h],
+                        dh_next: &mut dh_next[b * h..][..h],
+                        dc_next: &mut dc_next[b * h..][..h],
+                        d_pre: &mut dp[(b * t_len + t) * g4..][..g4],
+                    });
+                }
+                if t > 0 {
+                    // dh_{t-1} = d_pre_t · Wᵀ
+                    // SAFETY: m = nb, n = H, k = 4H; `dp` holds nb rows of T·4H with step t at
+                    // offset t·4H, Wᵀ is read from the row-major H × 4H `w_hidden` with row
+                    // stride 1 and column stride 4H; `dh_next` is nb × H and aliases nothing.
+                    unsafe {
+                        gemm(
+                            nb,
+                            h,
+                            g4,
+                            dh_next.as_mut_ptr(),
+                            1,
+                            h as isize,
+                            false,
+                            dp.as_ptr().add(t * g4),
+                            1,
+                            (t_len * g4) as isize,
+                            w_hidden.as_ptr(),
+                            g4 as isize,
+                            1,
+                            0.0,
+                            1.0,
+                            false,
+                            false,
+                            false,
+                            Parallelism::None,
+                        );
+                    }
+                }
+            }
+            // dW = Σ_b Σ_{t≥1} h_{t-1}ᵀ · d_pre_t
+            let mut dw = vec![0.0f32; h * g4];
+            if t_len > 1 {
+                for b in 0..nb {
+                    // SAFETY: m = H, n = 4H, k = T-1; lhs element (i, s) = h[b, s, i] (row stride
+                    // 1, column stride H), rhs element (s, j) = d_pre[b, s+1, j] (row stride 4H),
+                    // both inside this block's rows; `dw` is H × 4H and aliases nothing.
+                    unsafe {
+                        gemm(
+                            h,
+                            g4,
+                            t_len - 1,
+                            dw.as_mut_ptr(),
+                            1,
+                            g4 as isize,
+                            true,
+                            hid.as_ptr().add(b * t_len * h),
+                            h as isize,
+                            1,
+                            dp.as_ptr().add((b * t_len + 1) * g4),
+                            1,
+                            g4 as isize,
+                            1.0,
+                            1.0,
+                            false,
+                            false,
+                            false,
+                            Parallelism::None,
+                        );
+                    }
+                }
+            }
+            dw
+        })
+        .collect();
+    let mut d_w = vec![0.0f32; h * g4];
+    for part in &partial_dw {
+        for (a, b) in d_w.iter_mut().zip(part) {
+            *a += b;
+        }
+    }
+    (d_projected, d_w)
+}
+
+/// In place: σ on the input, forget and output blocks, tanh on the candidate block.
+#[inline]
+fn activate(row: &mut [f32], h: usize) {
+    let (sig, cand) = row.split_at_mut(3 * h);
+    for v in sig.iter_mut() {
+        *v = sigmoid(*v);
+    }
+    for v in cand.iter_mut() {
+        *v = tanh(*v);
+    }
+}
+
+#[inline]
+fn cell_step(
+    gates: &[f32],
+    c_prev: Option<&[f32]>,
+    c_now: &mut [f32],
+    h_now: &mut [f32],
+    h: usize,
+) {
+    let (i, rest) = gates.split_at(h);
+    let (f, rest) = rest.split_at(h);
+    let (o, g) = rest.split_at(h);
+    match c_prev {
+        Some(cp) => {
+            for k in 0..h {
+                c_now[k] = f[k] * cp[k] + i[k] * g[k];
+            }
+        }
+        None => {
+            for k in 0..h {
+                c_now[k] = i[k] * g[k];
+            }
+        }
+    }
+    for k in 0..h {
+        h_now[k] = o[k] * tanh(c_now[k]);
+    }
+}
+
+struct GateStep<'a> {
+    gates: &'a [f32],
+    c_now: &'a [f32],
+    c_prev: Option<&'a [f32]>,
+    dh_out: &'a [f32],
+    /// In: dL/dh_t from step t+1. Consumed here (the caller overwrites it with dL/dh_{t-1}).
+    dh_next: &'a mut [f32],
+    /// In: dL/dc_t from step t+1; out: dL/dc_{t-1}.
+    dc_next: &'a mut [f32],
+    d_pre: &'a mut [f32],
+}
+
+#[inline]
+fn gate_gradients(s: GateStep<'_>) {
+    let h = s.c_now.len();
+    let (i, rest) = s.gates.split_at(h);
+    let (f, rest) = rest.split_at(h);
+    let (o, g) = rest.split_at(h);
+    let (d_i, rest) = s.d_pre.split_at_mut(h);
+    let (d_f, rest) = rest.split_at_mut(h);
+    let (d_o, d_g) = rest.split_at_mut(h);
+    for k in 0..h {
+        let dh = s.dh_out[k] + s.dh_next[k];
+        let tc = tanh(s.c_now[k]);
+        let dc = dh * o[k] * (1.0 - tc * tc) + s.dc_next[k];
+        let cp = s.c_prev.map_or(0.0, |c| c[k]);
+        d_o[k] = dh * tc * o[k] * (1.0 - o[k]);
+        d_i[k] = dc * g[k] * i[k] * (1.0 - i[k]);
+        d_f[k] = dc * cp * f[k] * (1.0 - f[k]);
+        d_g[k] = dc * i[k] * (1.0 - g[k] * g[k]);
+        s.dc_next[k] = dc * f[k];
+    }
+}
+
+/// e^x for f32: range reduction by ln 2 and a degree-6 polynomial (Cephes `expf`), ~1 ulp on
+/// [−87, 88]; plain arithmetic the compiler vectorises, unlike libm's call per element.
+#[inline]
+pub fn exp(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    let n = (x * std::f32::consts::LOG2_E).round();
+    // Cody–Waite: ln 2 split in two so r keeps full precision.
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let e = p * r * r + r + 1.0;
+    // 2^n through the exponent bits; n is in [−126, 127] after the clamp.
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    e * scale
+}
+
+#[inline]
+pub fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + exp(-x))
+}
+
+#[inline]
+pub fn tanh(x: f32) -> f32 {
+    // 1 − 2/(e^{2x} + 1): exact limits ±1, absolute error a few 1e-8.
+    1.0 - 2.0 / (exp(2.0 * x) + 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_sigmoid_tanh_match_libm() {
+        for i in 0..=20_000 {
+            let x = -40.0 + 80.0 * i as f32 / 20_000.0;
+            let (a, b) = (exp(x), x.exp());
+            assert!(
+                (a - b).abs() <= 4.0 * f32::EPSILON * b,
+                "exp({x}) {a} vs {b}"
+            );
+            let s = 1.0 / (1.0 + (-x).exp());
+            assert!((sigmoid(x) - s).abs() < 3e-7, "sigmoid({x})");
+            assert!((tanh(x) - x.tanh()).abs() < 3e-7, "tanh({x})");
+        }
+        assert_eq!(tanh(0.0), 0.0);
+        assert!(exp(-200.0) >= 0.0 && exp(200.0).is_finite());
+    }
+
+    /// A plain scalar LSTM in f64, the reference for both passes.
+    fn reference(d: LstmDims, p: &[f32], w: &[f32]) -> Vec<f64> {
+        let (h, g4) = (d.hidden, 4 * d.hidden);
+        let sig = |x: f64| 1.0 / (1.0 + (-x).exp());
+        let mut out = vec![0.0; d.batch * d.seq * h];
+        for b in 0..d.batch {
+            let mut hp = vec![0.0f64; h];
+            let mut cp = vec![0.0f64; h];
+            for t in 0..d.seq {
+                let mut pre: Vec<f64> = (0..g4)
+                    .map(|j| p[(b * d.seq + t) * g4 + j] as f64)
+                    .collect();
+                for (j, v) in pre.iter_mut().enumerate() {
+                    *v += (0..h).map(|k| hp[k] * w[k * g4 + j] as f64).sum::<f64>();
+                }
+                for k in 0..h {
+                    let (i, f, o, g) = (
+                        sig(pre[k]),
+                        sig(pre[h + k]),
+                        sig(pre[2 * h + k]),
+                        pre[3 * h + k].tanh(),
+                    );
+                    cp[k] = f * cp[k] + i * g;
+                    hp[k] = o * cp[k].tanh();
+                    out[(b * d.seq + t) * h + k] = hp[k];
+                }
+            }
+        }
+        out
+    }
+
+    fn pseudo_random(n: usize, seed: u32, scale: f32) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 17;
+                s ^= s << 5;
+                scale * ((s as f32 / u32::MAX as f32) * 2.0 - 1.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn forward_matches_a_scalar_lstm_and_gradients_match_finite_differences() {
+        let d = LstmDims {
+            batch: 5,
+            seq: 7,
+            hidden: 3,
+        };
+        let p = pseudo_random(d.batch * d.seq * 12, 1, 1.5);
+        let w = pseudo_random(3 * 12, 2, 0.8);
+        let (hid, cache) = forward(d, &p, &w);
+        let want = reference(d, &p, &w);
+        for (a, b) in hid.iter().zip(&want) {
+            assert!((*a as f64 - b).abs() < 1e-6, "{a} vs {b}");
+        }
+        // Loss = Σ r ⊙ h for a fixed random r, so dL/dh = r.
+        let r = pseudo_random(hid.len(), 3, 1.0);
+        let loss = |p: &[f32], w: &[f32]| -> f64 {
+            reference(d, p, w)
+                .iter()
+                .zip(&r)
+                .map(|(h, r)| h * *r as f64)
+                .sum()
+        };
+        let (dp, dw) = backward(d, &w, &hid, &cache, &r);
+        let eps = 1e-3f32;
+        for idx in (0..p.len()).step_by(7) {
+            let (mut up, mut down) = (p.clone(), p.clone());
+            up[idx] += eps;
+            down[idx] -= eps;
+            let fd = (loss(&up, &w) - loss(&down, &w)) / (2.0 * eps as f64);
+            assert!(
+                (dp[idx] as f64 - fd).abs() < 1e-4,
+                "d_projected[{idx}] {} vs {fd}",
+                dp[idx]
+            );
+        }
+        for idx in 0..w.len() {
+            let (mut up, mut down) = (w.clone(), w.clone());
+            up[idx] += eps;
+            down[idx] -= eps;
+            let fd = (loss(&p, &up) - loss(&p, &down)) / (2.0 * eps as f64);
+            assert!(
+                (dw[idx] as f64 - fd).abs() < 1e-4,
+                "d_w[{idx}] {} vs {fd}",
+                dw[idx]
+            );
+        }
+    }
+
+    #[test]
+    fn empty_shapes_do_not_panic() {
+        let d = LstmDims {
+            batch: 0,
+            seq: 4,
+            hidden: 2,
+        };
+        let (hid, cache) = forward(d, &[], &[0.0; 16]);
+        assert!(hid.is_empty());
+        let (dp, dw) = backward(d, &[0.0; 16], &hid, &cache, &[]);
+        assert!(dp.is_empty() && dw.len() == 16);
+    }
+}

@@ -1,0 +1,161 @@
+//! The LSTM recurrence as one burn operation on the CPU backend, with its own backward pass.
+//!
+//! [`lstm_recurrence`] takes the gate pre-activations of all steps (`[B, T, 4H]`, the input
+//! transform already applied) and the hidden transform `[H, 4H]`, and returns the hidden states.
+//! On burn-flex, plain or under autodiff, it runs [`super::lstm_kernel`]: autodiff records one
+//! node instead of a dozen per time step, and the backward through time is hand-written. Other
+//! backends (wgpu) get `None` and the caller keeps the tensor-op formulation.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Flex, backend_extension};
+use burn::prelude::*;
+use burn::tensor::{DType, TensorData};
+
+use super::lstm_kernel::{self, LstmCache, LstmDims};
+
+#[backend_extension(Flex, Autodiff)]
+pub trait LstmRecurrenceBackend: Backend {
+    /// `projected` `[B, T, 4H]` (gates i, f, o, g), `w_hidden` `[H, 4H]` → hidden states `[B, T, H]`.
+    fn lstm_recurrence(
+        projected: FloatTensor<Self>,
+        w_hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// The fused recurrence when `projected` lives on burn-flex in f32, else `None`.
+pub fn lstm_recurrence(projected: &Tensor<3>, w_hidden: &Tensor<2>) -> Option<Tensor<3>> {
+    let on_flex = matches!(
+        projected.device().without_autodiff().as_dispatch(),
+        burn::backend::DispatchDevice::Flex(_)
+    );
+    if !on_flex || projected.dtype() != DType::F32 || w_hidden.dtype() != DType::F32 {
+        return None;
+    }
+    let out = <burn::backend::Dispatch as LstmRecurrenceBackend>::lstm_recurrence(
+        projected.clone().into_dispatch(),
+        w_hidden.clone().into_dispatch(),
+    );
+    Some(Tensor::from_dispatch(out))
+}
+
+fn dims_of(projected: &FlexTensor, w_hidden: &FlexTensor) -> LstmDims {
+    let p = projected.layout().shape();
+    let w = w_hidden.layout().shape();
+    assert!(
+        p.len() == 3 && w.len() == 2 && w[1] == 4 * w[0] && p[2] == w[1],
+        "lstm_recurrence: projected {:?} must be [B, T, 4H] and w_hidden {:?} [H, 4H]",
+        &p[..],
+        &w[..]
+    );
+    LstmDims {
+        batch: p[0],
+        seq: p[1],
+        hidden: w[0],
+    }
+}
+
+/// Contiguous f32 values of a flex tensor (a copy only when it is a strided view).
+fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(
+            t.to_contiguous()
+                .as_slice::<f32>()
+                .map(<[f32]>::to_vec)
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+fn run_forward(projected: &FlexTensor, w_hidden: &FlexTensor) -> (FlexTensor, LstmCache, LstmDims) {
+    let d = dims_of(projected, w_hidden);
+    let (hidden, cache) = lstm_kernel::forward(d, &values(projected), &values(w_hidden));
+    (flex(hidden, vec![d.batch, d.seq, d.hidden]), cache, d)
+}
+
+impl LstmRecurrenceBackend for Flex {
+    fn lstm_recurrence(projected: FlexTensor, w_hidden: FlexTensor) -> FlexTensor {
+        run_forward(&projected, &w_hidden).0
+    }
+}
+
+/// Saved for the backward pass: the hidden transform, the hidden states and the kernel's cache.
+#[derive(Clone)]
+struct RecurrenceState {
+    dims: LstmDims,
+    w_hidden: FlexTensor,
+    hidden: FlexTensor,
+    cache: std::sync::Arc<LstmCache>,
+}
+
+impl std::fmt::Debug for RecurrenceState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RecurrenceState({:?})", self.dims)
+    }
+}
+
+#[derive(Debug)]
+struct RecurrenceBackward;
+
+impl Backward<Flex, 2> for RecurrenceBackward {
+    type State = RecurrenceState;
+
+    fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let s = ops.state;
+        let d_hidden = grads.consume::<Flex>(&ops.node);
+        let (d_projected, d_w) = lstm_kernel::backward(
+            s.dims,
+            &values(&s.w_hidden),
+            &values(&s.hidden),
+            &s.cache,
+            &values(&d_hidden),
+        );
+        let [projected_parent, w_parent] = ops.parents;
+        let d = s.dims;
+        if let Some(node) = projected_parent {
+            grads.register::<Flex>(
+                node.id,
+                flex(d_projected, vec![d.batch, d.seq, 4 * d.hidden]),
+            );
+        }
+        if let Some(node) = w_parent {
+            grads.register::<Flex>(node.id, flex(d_w, vec![d.hidden, 4 * d.hidden]));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
+    fn lstm_recurrence(
+        projected: FloatTensor<Self>,
+        w_hidden: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let prep = RecurrenceBackward
+            .prepare::<C>([projected.node(), w_hidden.node()])
+            .compute_bound()
+            .stateful();
+        let projected = projected.into_primitive();
+        let w_hidden = w_hidden.into_primitive();
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let (hidden, cache, dims) = run_forward(&projected, &w_hidden);
+                let state = RecurrenceState {
+                    dims,
+                    w_hidden,
+                    hidden: hidden.clone(),
+                    cache: std::sync::Arc::new(cache),
+                };
+                prep.finish(state, hidden)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(run_forward(&projected, &w_hidden).0),
+        }
+    }
+}
