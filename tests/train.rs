@@ -12,8 +12,8 @@ use nesbind::train::dataset::{
     NesCandidate, ResidueEmbedder, SourceWeights, Split, SplitConfig,
 };
 use nesbind::train::evaluate::{self, CONSENSUS, ELM, LOGISTIC, MODEL};
-use nesbind::train::fused_lstm::{lstm_forward, lstm_forward_tensor_ops};
-use nesbind::train::model::TaggerConfig;
+use nesbind::train::fused_lstm::{lstm_forward, lstm_forward_reversed, lstm_forward_tensor_ops};
+use nesbind::train::model::{TaggerConfig, flip_indices};
 use nesbind::train::predict::{Predictor, run_model};
 use nesbind::train::trainer::{StopReason, TrainConfig, TrainData, seeded_init, train};
 
@@ -162,6 +162,55 @@ fn fused_lstm_equals_burns_lstm_forward_and_gradients() {
             .val();
         let d = max_abs_diff(&grad_values(&bias, &g_fused), &grad_values(&bias, &g_burns));
         assert!(d < 1e-5, "{path}: bias gradient differs by {d}");
+    }
+}
+
+#[test]
+fn reversed_kernel_equals_flip_run_flip_on_a_padded_batch() {
+    // The reverse direction on burn-flex runs backwards within each length inside the kernel;
+    // it must equal gathering the flipped input, running forward and gathering back.
+    let device = Device::flex().autodiff();
+    let config = TaggerConfig {
+        d_input: 5,
+        hidden: 4,
+        layers: 1,
+        dropout: 0.0,
+    };
+    let model = seeded_init(&config, &device, 5);
+    let lstm = &model.layers[0].inner.reverse;
+    let lengths = [7usize, 4, 2];
+    let x = input(3, 7, 5, 21, &device).require_grad();
+    let weights = input(3, 7, 4, 22, &device);
+    let flip = flip_indices(&lengths, 3, 7, &device);
+    let kernel = lstm_forward_reversed(lstm, &x, &lengths).expect("burn-flex runs the kernel");
+    let flipped = x.clone().gather(1, flip.clone().repeat_dim(2, 5));
+    let reference = lstm_forward_tensor_ops(lstm, flipped).gather(1, flip.repeat_dim(2, 4));
+    let d = max_abs_diff(&to_vec3(kernel.clone()), &to_vec3(reference.clone()));
+    assert!(d < 1e-6, "outputs differ by {d}");
+    let g_kernel = (kernel * weights.clone()).sum().backward();
+    let g_reference = (reference * weights).sum().backward();
+    let w = lstm
+        .forget_gate
+        .as_ref()
+        .unwrap()
+        .hidden_transform
+        .weight
+        .val();
+    for (name, a, b) in [
+        (
+            "input",
+            grad_values(&x, &g_kernel),
+            grad_values(&x, &g_reference),
+        ),
+        (
+            "forget hidden weight",
+            grad_values(&w, &g_kernel),
+            grad_values(&w, &g_reference),
+        ),
+    ] {
+        let d = max_abs_diff(&a, &b);
+        assert!(d < 1e-5, "{name} gradient differs by {d}");
+        assert!(b.iter().any(|v| v.abs() > 1e-4), "{name} gradient is zero");
     }
 }
 

@@ -19,28 +19,51 @@ use super::lstm_op::lstm_recurrence;
 /// Configurations this does not cover (coupled input/forget gate, cell clipping, reverse or
 /// sequence-first layout) fall back to burn's own loop.
 pub fn lstm_forward(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
-    forward_with(lstm, x, true)
+    let Some((projected, w_hidden)) = fused_parts(lstm, &x) else {
+        return lstm.forward(x, None).0;
+    };
+    let [batch, seq, _] = x.dims();
+    match lstm_recurrence(&projected, &w_hidden, &[]) {
+        Some(out) => out,
+        None => tensor_op_recurrence(projected, w_hidden, [batch, seq, lstm.d_hidden]),
+    }
 }
 
 /// [`lstm_forward`] with the recurrence in tensor ops even on burn-flex: the path GPU backends
 /// take, kept testable on the CPU.
 pub fn lstm_forward_tensor_ops(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
-    forward_with(lstm, x, false)
-}
-
-fn forward_with(lstm: &Lstm, x: Tensor<3>, allow_kernel: bool) -> Tensor<3> {
-    let Some(forget_gate) = lstm.forget_gate.as_ref() else {
+    let Some((projected, w_hidden)) = fused_parts(lstm, &x) else {
         return lstm.forward(x, None).0;
     };
+    let [batch, seq, _] = x.dims();
+    tensor_op_recurrence(projected, w_hidden, [batch, seq, lstm.d_hidden])
+}
+
+/// The LSTM run over each sequence of a right-padded batch backwards within its own length
+/// (`lengths[b]` real residues; padding runs after them, in order), outputs at the original
+/// positions: `flip(lstm_forward(flip(x)))` without the two gathers. `None` where the CPU kernel
+/// does not apply; the caller then flips with tensor ops.
+pub fn lstm_forward_reversed(lstm: &Lstm, x: &Tensor<3>, lengths: &[usize]) -> Option<Tensor<3>> {
+    let [batch, seq, _] = x.dims();
+    let lengths: Vec<usize> = (0..batch)
+        .map(|b| lengths.get(b).copied().unwrap_or(seq).min(seq))
+        .collect();
+    let (projected, w_hidden) = fused_parts(lstm, x)?;
+    lstm_recurrence(&projected, &w_hidden, &lengths)
+}
+
+/// The input transform of all gates and steps, `[B, T, 4H]` with both biases, and the hidden
+/// transform `[H, 4H]`, gate order i, f, o, g; `None` for configurations this does not cover.
+fn fused_parts(lstm: &Lstm, x: &Tensor<3>) -> Option<(Tensor<3>, Tensor<2>)> {
+    let forget_gate = lstm.forget_gate.as_ref()?;
     let standard = matches!(lstm.gate_activation, Activation::Sigmoid(_))
         && matches!(lstm.cell_activation, Activation::Tanh(_))
         && matches!(lstm.hidden_activation, Activation::Tanh(_));
     if !standard || lstm.clip.is_some() || lstm.reverse || !lstm.batch_first {
-        return lstm.forward(x, None).0;
+        return None;
     }
     let [batch, seq, d_input] = x.dims();
     let h = lstm.d_hidden;
-    // Gate order i, f, o, g in both fused matrices.
     let gates = [
         &lstm.input_gate,
         forget_gate,
@@ -75,15 +98,10 @@ fn forward_with(lstm: &Lstm, x: Tensor<3>, allow_kernel: bool) -> Tensor<3> {
             .collect(),
         0,
     );
-    let projected = (x.reshape([batch * seq, d_input]).matmul(w_input) + bias.unsqueeze_dim(0))
-        .reshape([batch, seq, 4 * h]);
-    if !allow_kernel {
-        return tensor_op_recurrence(projected, w_hidden, [batch, seq, h]);
-    }
-    match lstm_recurrence(&projected, &w_hidden) {
-        Some(out) => out,
-        None => tensor_op_recurrence(projected, w_hidden, [batch, seq, h]),
-    }
+    let projected = (x.clone().reshape([batch * seq, d_input]).matmul(w_input)
+        + bias.unsqueeze_dim(0))
+    .reshape([batch, seq, 4 * h]);
+    Some((projected, w_hidden))
 }
 
 /// The recurrence in tensor ops, for backends without the fused kernel (wgpu).

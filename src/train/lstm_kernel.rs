@@ -11,6 +11,8 @@
 //! hidden transform in the same order. The initial hidden and cell states are zero.
 
 use gemm::{Parallelism, gemm};
+
+use super::small_matmul::matmul_add;
 use rayon::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,10 +28,33 @@ impl LstmDims {
     }
 }
 
+/// Reorders `[B, T, width]` rows between position order and the step order of a sequence run
+/// backwards within its length (`lengths[b]`; the padding after it keeps its order). The map is
+/// its own inverse, so the same call goes either way.
+pub fn reverse_within_lengths(
+    d: LstmDims,
+    lengths: &[usize],
+    src: &[f32],
+    width: usize,
+) -> Vec<f32> {
+    let mut out = vec![0.0f32; src.len()];
+    for b in 0..d.batch {
+        let n = lengths.get(b).copied().unwrap_or(d.seq).min(d.seq);
+        for s in 0..d.seq {
+            let p = if s < n { n - 1 - s } else { s };
+            let (to, from) = ((b * d.seq + s) * width, (b * d.seq + p) * width);
+            out[to..to + width].copy_from_slice(&src[from..from + width]);
+        }
+    }
+    out
+}
+
 /// What the backward pass needs: the cell state and the activated gates of every step.
 pub struct LstmCache {
     /// `[B, T, H]`
     pub cells: Vec<f32>,
+    /// `[B, T, H]` tanh of the cells, so the backward needs no exponential for it.
+    pub tanh_cells: Vec<f32>,
     /// `[B, T, 4H]`: σ(i), σ(f), σ(o), tanh(g)
     pub gates: Vec<f32>,
 }
@@ -51,67 +76,30 @@ pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, L
     assert_eq!(w_hidden.len(), h * g4, "w_hidden is [H, 4H]");
     let mut hidden = vec![0.0f32; d.batch * t_len * h];
     let mut cells = vec![0.0f32; d.batch * t_len * h];
+    let mut tanh_cells = vec![0.0f32; d.batch * t_len * h];
     let mut gates = vec![0.0f32; d.batch * t_len * g4];
+    let done = |hidden, cells, tanh_cells, gates| {
+        let cache = LstmCache {
+            cells,
+            tanh_cells,
+            gates,
+        };
+        (hidden, cache)
+    };
     if d.batch == 0 || t_len == 0 || h == 0 {
-        return (hidden, LstmCache { cells, gates });
+        return done(hidden, cells, tanh_cells, gates);
     }
     let rows = rows_per_task(d.batch);
     hidden
         .par_chunks_mut(rows * t_len * h)
         .zip(cells.par_chunks_mut(rows * t_len * h))
+        .zip(tanh_cells.par_chunks_mut(rows * t_len * h))
         .zip(gates.par_chunks_mut(rows * t_len * g4))
         .zip(projected.par_chunks(rows * t_len * g4))
-        .for_each(|(((hid, cel), gat), proj)| {
-            let nb = hid.len() / (t_len * h);
-            let mut pre = vec![0.0f32; nb * g4];
-            for t in 0..t_len {
-                for b in 0..nb {
-                    let src = &proj[(b * t_len + t) * g4..][..g4];
-                    pre[b * g4..][..g4].copy_from_slice(src);
-                }
-                if t > 0 {
-                    // pre += h_{t-1} · W, h_{t-1} read in place (row stride T·H).
-                    // SAFETY: m = nb, n = 4H, k = H; `hid` holds nb rows of T·H with h_{t-1} at
-                    // offset (t-1)·H of each, `w_hidden` is H × 4H and `pre` nb × 4H, all
-                    // row-major and in bounds; `pre` does not alias the inputs.
-                    unsafe {
-                        gemm(
-                            nb,
-                            g4,
-                            h,
-                            pre.as_mut_ptr(),
-                            1,
-                            g4 as isize,
-                            true,
-                            hid.as_ptr().add((t - 1) * h),
-                            1,
-                            (t_len * h) as isize,
-                            w_hidden.as_ptr(),
-                            1,
-                            g4 as isize,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            Parallelism::None,
-                        );
-                    }
-                }
-                for b in 0..nb {
-                    let row = &mut pre[b * g4..][..g4];
-                    activate(row, h);
-                    let at = (b * t_len + t) * h;
-                    let (prev_c, rest) = cel.split_at_mut(at);
-                    let c_now = &mut rest[..h];
-                    let c_prev = (t > 0).then(|| &prev_c[at - h..at]);
-                    let h_now = &mut hid[at..at + h];
-                    cell_step(row, c_prev, c_now, h_now, h);
-                    gat[(b * t_len + t) * g4..][..g4].copy_from_slice(row);
-                }
-            }
+        .for_each(|((((hid, cel), tcel), gat), proj)| {
+            with_simd(|| forward_block(d, w_hidden, hid, (cel, tcel), gat, proj));
         });
-    (hidden, LstmCache { cells, gates })
+    done(hidden, cells, tanh_cells, gates)
 }
 
 /// Gradients of the loss with respect to `projected` `[B, T, 4H]` and `w_hidden` `[H, 4H]`,
@@ -136,95 +124,23 @@ pub fn backward(
     if d.batch == 0 || t_len == 0 || h == 0 {
         return (d_projected, vec![0.0; h * g4]);
     }
+    // Wᵀ `[4H, H]`, contiguous for the per-step products.
+    let mut w_t = vec![0.0f32; g4 * h];
+    for (k, row) in w_hidden.chunks_exact(g4).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            w_t[j * h + k] = v;
+        }
+    }
     let rows = rows_per_task(d.batch);
     let partial_dw: Vec<Vec<f32>> = d_projected
         .par_chunks_mut(rows * t_len * g4)
         .zip(hidden.par_chunks(rows * t_len * h))
         .zip(cache.cells.par_chunks(rows * t_len * h))
+        .zip(cache.tanh_cells.par_chunks(rows * t_len * h))
         .zip(cache.gates.par_chunks(rows * t_len * g4))
         .zip(d_hidden.par_chunks(rows * t_len * h))
-        .map(|((((dp, hid), cel), gat), dh_out)| {
-            let nb = hid.len() / (t_len * h);
-            // Gradients flowing back into step t from step t+1.
-            let mut dh_next = vec![0.0f32; nb * h];
-            let mut dc_next = vec![0.0f32; nb * h];
-            for t in (0..t_len).rev() {
-                for b in 0..nb {
-                    let at = (b * t_len + t) * h;
-                    let c_prev = (t > 0).then(|| &cel[at - h..at]);
-                    gate_gradients(GateStep {
-                        gates: &gat[(b * t_len + t) * g4..][..g4],
-                        c_now: &cel[at..at + h],
-                        c_prev,
-                        dh_out: &dh_out[at..at + h],
-                        dh_next: &mut dh_next[b * h..][..h],
-                        dc_next: &mut dc_next[b * h..][..h],
-                        d_pre: &mut dp[(b * t_len + t) * g4..][..g4],
-                    });
-                }
-                if t > 0 {
-                    // dh_{t-1} = d_pre_t · Wᵀ
-                    // SAFETY: m = nb, n = H, k = 4H; `dp` holds nb rows of T·4H with step t at
-                    // offset t·4H, Wᵀ is read from the row-major H × 4H `w_hidden` with row
-                    // stride 1 and column stride 4H; `dh_next` is nb × H and aliases nothing.
-                    unsafe {
-                        gemm(
-                            nb,
-                            h,
-                            g4,
-                            dh_next.as_mut_ptr(),
-                            1,
-                            h as isize,
-                            false,
-                            dp.as_ptr().add(t * g4),
-                            1,
-                            (t_len * g4) as isize,
-                            w_hidden.as_ptr(),
-                            g4 as isize,
-                            1,
-                            0.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            Parallelism::None,
-                        );
-                    }
-                }
-            }
-            // dW = Σ_b Σ_{t≥1} h_{t-1}ᵀ · d_pre_t
-            let mut dw = vec![0.0f32; h * g4];
-            if t_len > 1 {
-                for b in 0..nb {
-                    // SAFETY: m = H, n = 4H, k = T-1; lhs element (i, s) = h[b, s, i] (row stride
-                    // 1, column stride H), rhs element (s, j) = d_pre[b, s+1, j] (row stride 4H),
-                    // both inside this block's rows; `dw` is H × 4H and aliases nothing.
-                    unsafe {
-                        gemm(
-                            h,
-                            g4,
-                            t_len - 1,
-                            dw.as_mut_ptr(),
-                            1,
-                            g4 as isize,
-                            true,
-                            hid.as_ptr().add(b * t_len * h),
-                            h as isize,
-                            1,
-                            dp.as_ptr().add((b * t_len + 1) * g4),
-                            1,
-                            g4 as isize,
-                            1.0,
-                            1.0,
-                            false,
-                            false,
-                            false,
-                            Parallelism::None,
-                        );
-                    }
-                }
-            }
-            dw
+        .map(|(((((dp, hid), cel), tcel), gat), dh_out)| {
+            with_simd(|| backward_block(d, &w_t, dp, hid, (cel, tcel), gat, dh_out))
         })
         .collect();
     let mut d_w = vec![0.0f32; h * g4];
@@ -234,6 +150,157 @@ pub fn backward(
         }
     }
     (d_projected, d_w)
+}
+
+/// One block of batch rows through every step (see [`forward`]).
+#[inline(always)]
+fn forward_block(
+    d: LstmDims,
+    w_hidden: &[f32],
+    hid: &mut [f32],
+    (cel, tcel): (&mut [f32], &mut [f32]),
+    gat: &mut [f32],
+    proj: &[f32],
+) {
+    let (h, g4, t_len) = (d.hidden, d.gates(), d.seq);
+    let nb = hid.len() / (t_len * h);
+    let mut pre = vec![0.0f32; nb * g4];
+    for t in 0..t_len {
+        for b in 0..nb {
+            let src = &proj[(b * t_len + t) * g4..][..g4];
+            pre[b * g4..][..g4].copy_from_slice(src);
+        }
+        if t > 0 {
+            // pre += h_{t-1} · W, h_{t-1} read in place (row stride T·H).
+            matmul_add(
+                nb,
+                g4,
+                h,
+                &hid[(t - 1) * h..],
+                t_len * h,
+                w_hidden,
+                &mut pre,
+                g4,
+            );
+        }
+        for b in 0..nb {
+            let row = &mut pre[b * g4..][..g4];
+            activate(row, h);
+            let at = (b * t_len + t) * h;
+            let (prev_c, rest) = cel.split_at_mut(at);
+            let c_now = &mut rest[..h];
+            let c_prev = (t > 0).then(|| &prev_c[at - h..at]);
+            let h_now = &mut hid[at..at + h];
+            cell_step(row, c_prev, (c_now, &mut tcel[at..at + h]), h_now, h);
+            gat[(b * t_len + t) * g4..][..g4].copy_from_slice(row);
+        }
+    }
+}
+
+/// One block of batch rows backwards through every step (see [`backward`]); returns its share
+/// of dW.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn backward_block(
+    d: LstmDims,
+    w_t: &[f32],
+    dp: &mut [f32],
+    hid: &[f32],
+    (cel, tcel): (&[f32], &[f32]),
+    gat: &[f32],
+    dh_out: &[f32],
+) -> Vec<f32> {
+    let (h, g4, t_len) = (d.hidden, d.gates(), d.seq);
+    let nb = hid.len() / (t_len * h);
+    // Gradients flowing back into step t from step t+1.
+    let mut dh_next = vec![0.0f32; nb * h];
+    let mut dc_next = vec![0.0f32; nb * h];
+    for t in (0..t_len).rev() {
+        for b in 0..nb {
+            let at = (b * t_len + t) * h;
+            let c_prev = (t > 0).then(|| &cel[at - h..at]);
+            gate_gradients(GateStep {
+                gates: &gat[(b * t_len + t) * g4..][..g4],
+                tc_now: &tcel[at..at + h],
+                c_prev,
+                dh_out: &dh_out[at..at + h],
+                dh_next: &mut dh_next[b * h..][..h],
+                dc_next: &mut dc_next[b * h..][..h],
+                d_pre: &mut dp[(b * t_len + t) * g4..][..g4],
+            });
+        }
+        if t > 0 {
+            // dh_{t-1} = d_pre_t · Wᵀ
+            dh_next.fill(0.0);
+            matmul_add(nb, h, g4, &dp[t * g4..], t_len * g4, w_t, &mut dh_next, h);
+        }
+    }
+    // dW = Σ_b Σ_{t≥1} h_{t-1}ᵀ · d_pre_t as one gemm over every (b, t) of the block:
+    // `prev` holds h_{t-1} at row (b, t), zero at t = 0.
+    let mut prev = vec![0.0f32; nb * t_len * h];
+    for b in 0..nb {
+        let rows = b * t_len * h;
+        prev[rows + h..rows + t_len * h].copy_from_slice(&hid[rows..rows + (t_len - 1) * h]);
+    }
+    let mut dw = vec![0.0f32; h * g4];
+    // SAFETY: m = H, n = 4H, k = nb·T; lhs element (i, r) = prev[r, i] (row stride 1,
+    // column stride H), rhs element (r, j) = d_pre[r, j] (row stride 4H), both nb·T rows
+    // long; `dw` is H × 4H and aliases nothing.
+    unsafe {
+        gemm(
+            h,
+            g4,
+            nb * t_len,
+            dw.as_mut_ptr(),
+            1,
+            g4 as isize,
+            false,
+            prev.as_ptr(),
+            h as isize,
+            1,
+            dp.as_ptr(),
+            1,
+            g4 as isize,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+    dw
+}
+
+/// Runs `f` compiled for the widest vector unit the CPU has (its body must be `inline(always)`
+/// code so it is generated inside each variant).
+#[inline(always)]
+fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked here).
+            return unsafe { avx512(f) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU has AVX2 and FMA (checked here).
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// In place: σ on the input, forget and output blocks, tanh on the candidate block.
@@ -252,7 +319,7 @@ fn activate(row: &mut [f32], h: usize) {
 fn cell_step(
     gates: &[f32],
     c_prev: Option<&[f32]>,
-    c_now: &mut [f32],
+    (c_now, tc_now): (&mut [f32], &mut [f32]),
     h_now: &mut [f32],
     h: usize,
 ) {
@@ -272,13 +339,14 @@ fn cell_step(
         }
     }
     for k in 0..h {
-        h_now[k] = o[k] * tanh(c_now[k]);
+        tc_now[k] = tanh(c_now[k]);
+        h_now[k] = o[k] * tc_now[k];
     }
 }
 
 struct GateStep<'a> {
     gates: &'a [f32],
-    c_now: &'a [f32],
+    tc_now: &'a [f32],
     c_prev: Option<&'a [f32]>,
     dh_out: &'a [f32],
     /// In: dL/dh_t from step t+1. Consumed here (the caller overwrites it with dL/dh_{t-1}).
@@ -290,7 +358,7 @@ struct GateStep<'a> {
 
 #[inline]
 fn gate_gradients(s: GateStep<'_>) {
-    let h = s.c_now.len();
+    let h = s.tc_now.len();
     let (i, rest) = s.gates.split_at(h);
     let (f, rest) = rest.split_at(h);
     let (o, g) = rest.split_at(h);
@@ -299,7 +367,7 @@ fn gate_gradients(s: GateStep<'_>) {
     let (d_o, d_g) = rest.split_at_mut(h);
     for k in 0..h {
         let dh = s.dh_out[k] + s.dh_next[k];
-        let tc = tanh(s.c_now[k]);
+        let tc = s.tc_now[k];
         let dc = dh * o[k] * (1.0 - tc * tc) + s.dc_next[k];
         let cp = s.c_prev.map_or(0.0, |c| c[k]);
         d_o[k] = dh * tc * o[k] * (1.0 - o[k]);
@@ -315,7 +383,9 @@ fn gate_gradients(s: GateStep<'_>) {
 #[inline]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E).round();
+    // Round to nearest by the 1.5·2^23 trick: vectorises where `round` is a libm call (SSE2).
+    const SHIFT: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
     // Cody–Waite: ln 2 split in two so r keeps full precision.
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let mut p = 1.987_569_1e-4f32;

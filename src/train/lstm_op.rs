@@ -16,19 +16,27 @@ use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::prelude::*;
 use burn::tensor::{DType, TensorData};
 
-use super::lstm_kernel::{self, LstmCache, LstmDims};
+use super::lstm_kernel::{self, LstmCache, LstmDims, reverse_within_lengths};
 
 #[backend_extension(Flex, Autodiff)]
 pub trait LstmRecurrenceBackend: Backend {
     /// `projected` `[B, T, 4H]` (gates i, f, o, g), `w_hidden` `[H, 4H]` → hidden states `[B, T, H]`.
+    /// A non-empty `reverse_lengths` runs each row backwards within its length.
     fn lstm_recurrence(
         projected: FloatTensor<Self>,
         w_hidden: FloatTensor<Self>,
+        reverse_lengths: Vec<usize>,
     ) -> FloatTensor<Self>;
 }
 
-/// The fused recurrence when `projected` lives on burn-flex in f32, else `None`.
-pub fn lstm_recurrence(projected: &Tensor<3>, w_hidden: &Tensor<2>) -> Option<Tensor<3>> {
+/// The fused recurrence when `projected` lives on burn-flex in f32, else `None`. With non-empty
+/// `reverse_lengths`, row b runs from position `reverse_lengths[b] − 1` down to 0 (then through its
+/// padding), and outputs stay at their positions.
+pub fn lstm_recurrence(
+    projected: &Tensor<3>,
+    w_hidden: &Tensor<2>,
+    reverse_lengths: &[usize],
+) -> Option<Tensor<3>> {
     let on_flex = matches!(
         projected.device().without_autodiff().as_dispatch(),
         burn::backend::DispatchDevice::Flex(_)
@@ -39,6 +47,7 @@ pub fn lstm_recurrence(projected: &Tensor<3>, w_hidden: &Tensor<2>) -> Option<Te
     let out = <burn::backend::Dispatch as LstmRecurrenceBackend>::lstm_recurrence(
         projected.clone().into_dispatch(),
         w_hidden.clone().into_dispatch(),
+        reverse_lengths.to_vec(),
     );
     Some(Tensor::from_dispatch(out))
 }
@@ -76,15 +85,33 @@ fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
-fn run_forward(projected: &FlexTensor, w_hidden: &FlexTensor) -> (FlexTensor, LstmCache, LstmDims) {
+/// Runs the kernel in step order; returns the output in position order, the hidden states in
+/// step order (what the backward needs), the cache and the sizes.
+fn run_forward(
+    projected: &FlexTensor,
+    w_hidden: &FlexTensor,
+    reverse_lengths: &[usize],
+) -> (FlexTensor, FlexTensor, LstmCache, LstmDims) {
     let d = dims_of(projected, w_hidden);
-    let (hidden, cache) = lstm_kernel::forward(d, &values(projected), &values(w_hidden));
-    (flex(hidden, vec![d.batch, d.seq, d.hidden]), cache, d)
+    let shape = vec![d.batch, d.seq, d.hidden];
+    if reverse_lengths.is_empty() {
+        let (hidden, cache) = lstm_kernel::forward(d, &values(projected), &values(w_hidden));
+        let hidden = flex(hidden, shape);
+        return (hidden.clone(), hidden, cache, d);
+    }
+    let steps = reverse_within_lengths(d, reverse_lengths, &values(projected), 4 * d.hidden);
+    let (hidden, cache) = lstm_kernel::forward(d, &steps, &values(w_hidden));
+    let out = reverse_within_lengths(d, reverse_lengths, &hidden, d.hidden);
+    (flex(out, shape.clone()), flex(hidden, shape), cache, d)
 }
 
 impl LstmRecurrenceBackend for Flex {
-    fn lstm_recurrence(projected: FlexTensor, w_hidden: FlexTensor) -> FlexTensor {
-        run_forward(&projected, &w_hidden).0
+    fn lstm_recurrence(
+        projected: FlexTensor,
+        w_hidden: FlexTensor,
+        reverse_lengths: Vec<usize>,
+    ) -> FlexTensor {
+        run_forward(&projected, &w_hidden, &reverse_lengths).0
     }
 }
 
@@ -92,7 +119,9 @@ impl LstmRecurrenceBackend for Flex {
 #[derive(Clone)]
 struct RecurrenceState {
     dims: LstmDims,
+    reverse_lengths: Vec<usize>,
     w_hidden: FlexTensor,
+    /// In step order.
     hidden: FlexTensor,
     cache: std::sync::Arc<LstmCache>,
 }
@@ -111,16 +140,32 @@ impl Backward<Flex, 2> for RecurrenceBackward {
 
     fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _: &mut Checkpointer) {
         let s = ops.state;
+        let d = s.dims;
         let d_hidden = grads.consume::<Flex>(&ops.node);
+        let reversed = !s.reverse_lengths.is_empty();
+        let d_hidden = if reversed {
+            std::borrow::Cow::Owned(reverse_within_lengths(
+                d,
+                &s.reverse_lengths,
+                &values(&d_hidden),
+                d.hidden,
+            ))
+        } else {
+            values(&d_hidden)
+        };
         let (d_projected, d_w) = lstm_kernel::backward(
-            s.dims,
+            d,
             &values(&s.w_hidden),
             &values(&s.hidden),
             &s.cache,
-            &values(&d_hidden),
+            &d_hidden,
         );
+        let d_projected = if reversed {
+            reverse_within_lengths(d, &s.reverse_lengths, &d_projected, 4 * d.hidden)
+        } else {
+            d_projected
+        };
         let [projected_parent, w_parent] = ops.parents;
-        let d = s.dims;
         if let Some(node) = projected_parent {
             grads.register::<Flex>(
                 node.id,
@@ -137,6 +182,7 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
     fn lstm_recurrence(
         projected: FloatTensor<Self>,
         w_hidden: FloatTensor<Self>,
+        reverse_lengths: Vec<usize>,
     ) -> FloatTensor<Self> {
         let prep = RecurrenceBackward
             .prepare::<C>([projected.node(), w_hidden.node()])
@@ -146,16 +192,20 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
         let w_hidden = w_hidden.into_primitive();
         match prep {
             OpsKind::Tracked(prep) => {
-                let (hidden, cache, dims) = run_forward(&projected, &w_hidden);
+                let (out, hidden, cache, dims) =
+                    run_forward(&projected, &w_hidden, &reverse_lengths);
                 let state = RecurrenceState {
                     dims,
+                    reverse_lengths,
                     w_hidden,
-                    hidden: hidden.clone(),
+                    hidden,
                     cache: std::sync::Arc::new(cache),
                 };
-                prep.finish(state, hidden)
+                prep.finish(state, out)
             }
-            OpsKind::UnTracked(prep) => prep.finish(run_forward(&projected, &w_hidden).0),
+            OpsKind::UnTracked(prep) => {
+                prep.finish(run_forward(&projected, &w_hidden, &reverse_lengths).0)
+            }
         }
     }
 }

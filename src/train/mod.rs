@@ -12,6 +12,7 @@ pub mod channels;
 pub mod checkpoint;
 pub mod cv;
 pub mod dataset;
+pub mod dropout;
 pub mod esm;
 pub mod evaluate;
 pub mod fused_lstm;
@@ -24,6 +25,7 @@ pub mod patterns;
 pub mod predict;
 pub mod register;
 pub mod register_loss;
+pub mod small_matmul;
 pub mod sources;
 pub mod trainer;
 

@@ -11,7 +11,8 @@ use burn::prelude::*;
 use burn::tensor::TensorData;
 use serde::{Deserialize, Serialize};
 
-use super::fused_lstm::lstm_forward;
+use super::dropout::dropout;
+use super::fused_lstm::{lstm_forward, lstm_forward_reversed};
 use super::metrics::POCKET_CLASSES;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,14 +79,21 @@ pub struct MaskedBiLstm {
 impl MaskedBiLstm {
     /// `x`: `[batch, seq, d_in]`, right-padded; `flip`: `[batch, seq, 1]` index of each position in
     /// its sequence reversed within its length (identity in the padding). Output `[batch, seq, 2h]`.
-    pub fn forward(&self, x: Tensor<3>, flip: &Tensor<3, Int>) -> Tensor<3> {
+    /// `lengths` are the real residues per sequence; `flip` is [`flip_indices`] of them.
+    pub fn forward(&self, x: Tensor<3>, flip: &Tensor<3, Int>, lengths: &[usize]) -> Tensor<3> {
         let [_, _, d_in] = x.dims();
         let h = self.inner.d_hidden;
         // Padding sits after each sequence, so the forward direction never reads it for real residues.
         let fwd = lstm_forward(&self.inner.forward, x.clone());
-        let flipped = x.gather(1, flip.clone().repeat_dim(2, d_in));
-        let rev_flipped = lstm_forward(&self.inner.reverse, flipped);
-        let rev = rev_flipped.gather(1, flip.clone().repeat_dim(2, h));
+        // The CPU kernel reverses within lengths itself; elsewhere flip, run, flip back.
+        let rev = match lstm_forward_reversed(&self.inner.reverse, &x, lengths) {
+            Some(rev) => rev,
+            None => {
+                let flipped = x.gather(1, flip.clone().repeat_dim(2, d_in));
+                let rev_flipped = lstm_forward(&self.inner.reverse, flipped);
+                rev_flipped.gather(1, flip.clone().repeat_dim(2, h))
+            }
+        };
         Tensor::cat(vec![fwd, rev], 2)
     }
 }
@@ -112,9 +120,9 @@ impl BiLstmTagger {
         let [batch, seq, _] = x.dims();
         let device = x.device();
         let flip = flip_indices(lengths, batch, seq, &device);
-        let mut h = self.dropout.forward(x);
+        let mut h = dropout(&self.dropout, x);
         for layer in &self.layers {
-            h = self.dropout.forward(layer.forward(h, &flip));
+            h = dropout(&self.dropout, layer.forward(h, &flip, lengths));
         }
         let binding = self.binding_head.forward(h.clone()).squeeze_dim::<2>(2);
         let pocket = self.pocket_head.forward(h);

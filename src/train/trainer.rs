@@ -303,6 +303,7 @@ pub fn train(
     let plain = device.clone().without_autodiff();
     let ad = plain.clone().autodiff();
     plain.seed(config.seed);
+    super::dropout::seed(config.seed);
     let mut model = init_locked(&model_config, &ad, config.seed);
     let mut rng = StdRng::seed_from_u64(config.seed);
     let mut optim = AdamConfig::new().init();
