@@ -67,18 +67,35 @@ impl MethodOutput {
             .map_or_else(|| vec![0; len], |r| r.classes(len))
     }
 
-    /// The residues a method names for recall@k: the top `k` by score when the scores are graded,
-    /// only the register when they are 0/1.
-    fn top(&self, k: usize, graded: bool) -> Vec<usize> {
+    /// The residues a method names for recall@k: only the register when the scores are 0/1;
+    /// when they are graded, the top `k` by score, or with `register_first` the decoded register's
+    /// residues (what `predict` and `scan` suggest to mutate) topped up to `k` by score.
+    fn top(&self, k: usize, graded: bool, register_first: bool) -> Vec<usize> {
         if !graded {
             return (0..self.binding.len())
                 .filter(|i| self.binding[*i] > 0.5)
                 .collect();
         }
+        let mut named: Vec<usize> = Vec::with_capacity(k);
+        if register_first && let Some(r) = &self.register {
+            named.extend(
+                r.positions
+                    .iter()
+                    .flatten()
+                    .filter(|&&p| p < self.binding.len()),
+            );
+        }
         let mut order: Vec<usize> = (0..self.binding.len()).collect();
         order.sort_by(|a, b| self.binding[*b].total_cmp(&self.binding[*a]));
-        order.truncate(k);
-        order
+        for i in order {
+            if named.len() >= k {
+                break;
+            }
+            if !named.contains(&i) {
+                named.push(i);
+            }
+        }
+        named
     }
 }
 
@@ -111,6 +128,10 @@ pub struct MethodMetrics {
     pub mcc: f64,
     pub pr_auc: Option<f64>,
     pub mutation_recall: Ratio,
+    /// recall@k of the top k residues by binding score alone, ignoring the register (the same as
+    /// `mutation_recall` for rules).
+    #[serde(default)]
+    pub mutation_recall_by_score: Ratio,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,6 +258,7 @@ fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) 
     let mut exact = Ratio::default();
     let mut pocket = Ratio::default();
     let mut mutation = Ratio::default();
+    let mut mutation_by_score = Ratio::default();
     let (mut predicted, mut truth, mut scores) = (Vec::new(), Vec::new(), Vec::new());
     for (e, out) in rows {
         let n = e.len();
@@ -265,9 +287,11 @@ fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) 
             }
         }
         if !e.mutations.is_empty() {
-            let named = out.top(MUTATION_K, graded);
+            let named = out.top(MUTATION_K, graded, true);
+            let by_score = out.top(MUTATION_K, graded, false);
             for m in &e.mutations {
                 mutation.add(named.contains(m));
+                mutation_by_score.add(by_score.contains(m));
             }
         }
     }
@@ -283,6 +307,7 @@ fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) 
         mcc: c.mcc(),
         pr_auc: pr_auc(&scores, &truth),
         mutation_recall: mutation,
+        mutation_recall_by_score: mutation_by_score,
     }
 }
 
@@ -480,8 +505,25 @@ pub fn report(
     notes.push(format!(
         "exact register: rows whose labels fill ≥ 2 pockets, right when every labelled pocket holds \
          the labelled residue; binding: in the register or not; recall@{MUTATION_K}: mutation \
-         positions among the model's/logistic's top {MUTATION_K} residues or the rule's register"
+         positions among the residues a method names: the rules their register, the model and the \
+         logistic baseline their decoded register topped up to {MUTATION_K} by binding probability \
+         (what `predict` and `scan` suggest to mutate)"
     ));
+    for g in &groups {
+        let by_score: Vec<String> = g
+            .methods
+            .iter()
+            .filter(|m| m.mutation_recall_by_score != m.mutation_recall)
+            .map(|m| format!("{} {}", m.method, fmt_ratio(&m.mutation_recall_by_score)))
+            .collect();
+        if !by_score.is_empty() {
+            notes.push(format!(
+                "{}: recall@{MUTATION_K} of the top {MUTATION_K} by binding probability alone: {}",
+                g.group,
+                by_score.join(", ")
+            ));
+        }
+    }
     notes.push(
         "AlphaFold labels below pLDDT 50 are weak (weight 0 in training by default): read that band \
          as agreement with AlphaFold, not as truth."
