@@ -123,6 +123,9 @@ pub fn bench_train(
         layers,
         dropout: 0.3,
         seed: 1,
+        // The PyTorch twin has the two per-residue losses only; the register-aware loss would be
+        // extra work on one side.
+        register_loss: 0.0,
         ..TrainConfig::default()
     };
     let cancel = AtomicBool::new(false);

@@ -97,7 +97,7 @@ pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, L
         .zip(gates.par_chunks_mut(rows * t_len * g4))
         .zip(projected.par_chunks(rows * t_len * g4))
         .for_each(|((((hid, cel), tcel), gat), proj)| {
-            with_simd(|| forward_block(d, w_hidden, hid, (cel, tcel), gat, proj));
+            forward_block_simd(d, w_hidden, hid, (cel, tcel), gat, proj);
         });
     done(hidden, cells, tanh_cells, gates)
 }
@@ -140,7 +140,7 @@ pub fn backward(
         .zip(cache.gates.par_chunks(rows * t_len * g4))
         .zip(d_hidden.par_chunks(rows * t_len * h))
         .map(|(((((dp, hid), cel), tcel), gat), dh_out)| {
-            with_simd(|| backward_block(d, &w_t, dp, hid, (cel, tcel), gat, dh_out))
+            backward_block_simd(d, &w_t, dp, hid, (cel, tcel), gat, dh_out)
         })
         .collect();
     let mut d_w = vec![0.0f32; h * g4];
@@ -272,39 +272,62 @@ fn backward_block(
     dw
 }
 
-/// Runs `f` compiled for the widest vector unit the CPU has (its body must be `inline(always)`
-/// code so it is generated inside each variant).
-#[inline(always)]
-fn with_simd<R>(f: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked here).
-            return unsafe { avx512(f) };
+/// Generates `$name`: `$body` compiled for AVX-512, for AVX2+FMA and for the baseline, the widest
+/// the CPU has chosen at run time. `$body` must be `inline(always)` so each variant gets its own
+/// code (a closure would be compiled once, for the baseline).
+macro_rules! simd_variants {
+    ($name:ident => $body:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
+        #[allow(clippy::too_many_arguments)]
+        fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2($($arg: $ty),*) -> $ret {
+                    $body($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked here).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+                {
+                    // SAFETY: the CPU has AVX2 and FMA (checked here).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked here).
-            return unsafe { avx2(f) };
-        }
-    }
-    f()
+    };
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
+simd_variants!(forward_block_simd => forward_block(
+    d: LstmDims,
+    w_hidden: &[f32],
+    hid: &mut [f32],
+    cells: (&mut [f32], &mut [f32]),
+    gat: &mut [f32],
+    proj: &[f32]
+) -> ());
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
+simd_variants!(backward_block_simd => backward_block(
+    d: LstmDims,
+    w_t: &[f32],
+    dp: &mut [f32],
+    hid: &[f32],
+    cells: (&[f32], &[f32]),
+    gat: &[f32],
+    dh_out: &[f32]
+) -> Vec<f32>);
 
 /// In place: σ on the input, forget and output blocks, tanh on the candidate block.
-#[inline]
+#[inline(always)]
 fn activate(row: &mut [f32], h: usize) {
     let (sig, cand) = row.split_at_mut(3 * h);
     for v in sig.iter_mut() {
@@ -315,7 +338,7 @@ fn activate(row: &mut [f32], h: usize) {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn cell_step(
     gates: &[f32],
     c_prev: Option<&[f32]>,
@@ -356,7 +379,7 @@ struct GateStep<'a> {
     d_pre: &'a mut [f32],
 }
 
-#[inline]
+#[inline(always)]
 fn gate_gradients(s: GateStep<'_>) {
     let h = s.tc_now.len();
     let (i, rest) = s.gates.split_at(h);
@@ -380,7 +403,7 @@ fn gate_gradients(s: GateStep<'_>) {
 
 /// e^x for f32: range reduction by ln 2 and a degree-6 polynomial (Cephes `expf`), ~1 ulp on
 /// [−87, 88]; plain arithmetic the compiler vectorises, unlike libm's call per element.
-#[inline]
+#[inline(always)]
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     // Round to nearest by the 1.5·2^23 trick: vectorises where `round` is a libm call (SSE2).
@@ -400,12 +423,12 @@ pub fn exp(x: f32) -> f32 {
     e * scale
 }
 
-#[inline]
+#[inline(always)]
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + exp(-x))
 }
 
-#[inline]
+#[inline(always)]
 pub fn tanh(x: f32) -> f32 {
     // 1 − 2/(e^{2x} + 1): exact limits ±1, absolute error a few 1e-8.
     1.0 - 2.0 / (exp(2.0 * x) + 1.0)
