@@ -142,14 +142,7 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
                 peer["threads"],
                 rate / r
             );
-            if let (Some(pc), Some(c)) = (entry["cpu_s_median"].as_f64(), cpu_median) {
-                println!(
-                    "    per CPU-second: PyTorch {:.0}, nesbind {:.0} → ratio {:.2}",
-                    residues / pc,
-                    residues / c,
-                    pc / c
-                );
-            }
+            print_cpu_ratio(entry, residues, cpu_median);
         }
     }
     let reference = model_dir.join("timing_reference_cpu.json");
@@ -170,18 +163,23 @@ pub fn run(args: &BenchEmbedArgs) -> anyhow::Result<()> {
                         rate / r
                     );
                 }
-                if let (Some(pc), Some(c)) = (entry["cpu_s_median"].as_f64(), cpu_median) {
-                    println!(
-                        "    per CPU-second: PyTorch {:.0}, nesbind {:.0} → ratio {:.2}",
-                        residues / pc,
-                        residues / c,
-                        pc / c
-                    );
-                }
+                print_cpu_ratio(entry, residues, cpu_median);
             }
         }
     }
     Ok(())
+}
+
+/// Residues per CPU-second of a PyTorch result beside nesbind's (less sensitive to other load).
+fn print_cpu_ratio(entry: &serde_json::Value, residues: f64, cpu_median: Option<f64>) {
+    if let (Some(pc), Some(c)) = (entry["cpu_s_median"].as_f64(), cpu_median) {
+        println!(
+            "    per CPU-second: PyTorch {:.0}, nesbind {:.0} → ratio {:.2}",
+            residues / pc,
+            residues / c,
+            pc / c
+        );
+    }
 }
 
 /// Other processes on the CPU change the result a lot: say how busy the machine was.

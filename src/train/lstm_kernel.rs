@@ -12,6 +12,7 @@
 
 use gemm::{Parallelism, gemm};
 
+use super::simd::simd_variants;
 use super::small_matmul::matmul_add;
 use rayon::prelude::*;
 
@@ -272,42 +273,7 @@ fn backward_block(
     dw
 }
 
-/// Generates `$name`: `$body` compiled for AVX-512, for AVX2+FMA and for the baseline, the widest
-/// the CPU has chosen at run time. `$body` must be `inline(always)` so each variant gets its own
-/// code (a closure would be compiled once, for the baseline).
-macro_rules! simd_variants {
-    ($name:ident => $body:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
-        #[allow(clippy::too_many_arguments)]
-        fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f,avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
-                unsafe fn avx512($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                #[target_feature(enable = "avx2,fma")]
-                #[allow(clippy::too_many_arguments)]
-                unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $body($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked here).
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma")
-                {
-                    // SAFETY: the CPU has AVX2 and FMA (checked here).
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            $body($($arg),*)
-        }
-    };
-}
-
-simd_variants!(forward_block_simd => forward_block(
+simd_variants!(forward_block_simd => forward_block, forward_block(
     d: LstmDims,
     w_hidden: &[f32],
     hid: &mut [f32],
@@ -316,7 +282,7 @@ simd_variants!(forward_block_simd => forward_block(
     proj: &[f32]
 ) -> ());
 
-simd_variants!(backward_block_simd => backward_block(
+simd_variants!(backward_block_simd => backward_block, backward_block(
     d: LstmDims,
     w_t: &[f32],
     dp: &mut [f32],

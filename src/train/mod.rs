@@ -25,6 +25,7 @@ pub mod patterns;
 pub mod predict;
 pub mod register;
 pub mod register_loss;
+mod simd;
 pub mod small_matmul;
 pub mod sources;
 pub mod trainer;

@@ -6,6 +6,8 @@
 //! times 32 columns of `B` accumulate in registers, and the loop is compiled for AVX-512 and
 //! AVX2+FMA with a run-time choice (plain SSE2 code otherwise).
 
+use super::simd::simd_variants;
+
 /// Row-major views: `a` is `m × k` with row stride `lda`, `b` is `k × n` contiguous, `c` is
 /// `m × n` with row stride `ldc`. Panics when a view does not fit its slice.
 #[allow(clippy::too_many_arguments)]
@@ -26,53 +28,48 @@ pub fn matmul_add(
     assert!(a.len() >= (m - 1) * lda + k, "a is too short");
     assert!(b.len() >= k * n, "b is too short");
     assert!(c.len() >= (m - 1) * ldc + n, "c is too short");
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F (checked above); the bounds were checked above.
-            unsafe { avx512(m, n, k, a, lda, b, c, ldc) };
-            return;
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU has AVX2 and FMA (checked above); the bounds were checked above.
-            unsafe { avx2(m, n, k, a, lda, b, c, ldc) };
-            return;
-        }
-    }
+    dispatch(m, n, k, a, lda, b, c, ldc);
+}
+
+simd_variants!(dispatch => body_fma, body_plain(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize
+) -> ());
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn body_fma(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+) {
+    body::<true>(m, n, k, a, lda, b, c, ldc);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn body_plain(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    c: &mut [f32],
+    ldc: usize,
+) {
     body::<false>(m, n, k, a, lda, b, c, ldc);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn avx512(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
-    body::<true>(m, n, k, a, lda, b, c, ldc);
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn avx2(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
-    body::<true>(m, n, k, a, lda, b, c, ldc);
 }
 
 const MR: usize = 4;
