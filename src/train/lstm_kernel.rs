@@ -273,7 +273,7 @@ fn backward_block(
     dw
 }
 
-simd_variants!(forward_block_simd => forward_block, forward_block(
+simd_variants!(forward_block_simd => forward_block, forward_block, (
     d: LstmDims,
     w_hidden: &[f32],
     hid: &mut [f32],
@@ -282,7 +282,7 @@ simd_variants!(forward_block_simd => forward_block, forward_block(
     proj: &[f32]
 ) -> ());
 
-simd_variants!(backward_block_simd => backward_block, backward_block(
+simd_variants!(backward_block_simd => backward_block, backward_block, (
     d: LstmDims,
     w_t: &[f32],
     dp: &mut [f32],

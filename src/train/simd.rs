@@ -4,7 +4,7 @@
 /// the widest the CPU has chosen at run time. The bodies must be `inline(always)` so each variant
 /// gets its own code (a closure would be compiled once, for the baseline).
 macro_rules! simd_variants {
-    ($name:ident => $fast:ident, $base:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
+    ($name:ident => $fast:expr, $base:expr, ( $($arg:ident : $ty:ty),* ) -> $ret:ty) => {
         #[allow(clippy::too_many_arguments)]
         fn $name($($arg: $ty),*) -> $ret {
             #[cfg(target_arch = "x86_64")]
@@ -12,12 +12,12 @@ macro_rules! simd_variants {
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
                 unsafe fn avx512($($arg: $ty),*) -> $ret {
-                    $fast($($arg),*)
+                    ($fast)($($arg),*)
                 }
                 #[target_feature(enable = "avx2,fma")]
                 #[allow(clippy::too_many_arguments)]
                 unsafe fn avx2($($arg: $ty),*) -> $ret {
-                    $fast($($arg),*)
+                    ($fast)($($arg),*)
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: the CPU has AVX-512F, AVX2 and FMA (checked here).
@@ -30,7 +30,7 @@ macro_rules! simd_variants {
                     return unsafe { avx2($($arg),*) };
                 }
             }
-            $base($($arg),*)
+            ($base)($($arg),*)
         }
     };
 }

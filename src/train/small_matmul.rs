@@ -31,7 +31,7 @@ pub fn matmul_add(
     dispatch(m, n, k, a, lda, b, c, ldc);
 }
 
-simd_variants!(dispatch => body_fma, body_plain(
+simd_variants!(dispatch => body::<true>, body::<false>, (
     m: usize,
     n: usize,
     k: usize,
@@ -41,36 +41,6 @@ simd_variants!(dispatch => body_fma, body_plain(
     c: &mut [f32],
     ldc: usize
 ) -> ());
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn body_fma(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
-    body::<true>(m, n, k, a, lda, b, c, ldc);
-}
-
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn body_plain(
-    m: usize,
-    n: usize,
-    k: usize,
-    a: &[f32],
-    lda: usize,
-    b: &[f32],
-    c: &mut [f32],
-    ldc: usize,
-) {
-    body::<false>(m, n, k, a, lda, b, c, ldc);
-}
 
 const MR: usize = 4;
 const NR: usize = 32;
