@@ -16,6 +16,10 @@ pub struct BenchScanArgs {
     pub proteins: usize,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
+    /// Also time single long proteins (1,000, 5,000 and 30,000 residues, titin's scale): ESM-2
+    /// windows stitched, residues/s and peak memory each.
+    #[arg(long)]
+    pub long: bool,
 }
 
 /// Residues of the human reference proteome (UniProt UP000005640, one protein per gene).
@@ -60,25 +64,30 @@ impl Rng {
 /// The synthetic proteome: deterministic for a given size.
 pub fn synthetic_proteome(n: usize) -> Vec<String> {
     let mut rng = Rng(0x5EED_2026);
-    let total: f64 = BACKGROUND.iter().map(|b| b.1).sum();
     (0..n)
         .map(|_| {
             // Box–Muller normal → log-normal length (μ = ln 415, σ = 0.75).
             let (u, v) = (rng.unit(), rng.unit());
             let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
             let len = (415f64.ln() + 0.75 * z).exp().clamp(50.0, 5000.0) as usize;
-            (0..len)
-                .map(|_| {
-                    let mut x = rng.unit() * total;
-                    for (aa, f) in BACKGROUND {
-                        if x < f {
-                            return aa;
-                        }
-                        x -= f;
-                    }
-                    'L'
-                })
-                .collect()
+            random_protein(&mut rng, len)
+        })
+        .collect()
+}
+
+/// `len` residues drawn from the human background composition.
+fn random_protein(rng: &mut Rng, len: usize) -> String {
+    let total: f64 = BACKGROUND.iter().map(|b| b.1).sum();
+    (0..len)
+        .map(|_| {
+            let mut x = rng.unit() * total;
+            for (aa, f) in BACKGROUND {
+                if x < f {
+                    return aa;
+                }
+                x -= f;
+            }
+            'L'
         })
         .collect()
 }
@@ -127,5 +136,21 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
         "projected human proteome (11.4 M residues): {:.1} h",
         HUMAN_PROTEOME_RESIDUES / rate / 3600.0
     );
+    if args.long {
+        let mut rng = Rng(0x717A_2026);
+        for len in [1_000, 5_000, 30_000] {
+            let seq = random_protein(&mut rng, len);
+            let started = Instant::now();
+            let features = super::scan::embed_protein(&mut embedder, &seq)?;
+            let probs = model.residue_probabilities(&features);
+            let candidates = model.candidates(&seq, &probs).len();
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "long protein, {len} residues: {:.0} residues/s ({seconds:.1} s, {candidates} candidates), peak memory so far {}",
+                len as f64 / seconds.max(1e-9),
+                peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0} MiB"))
+            );
+        }
+    }
     Ok(())
 }
