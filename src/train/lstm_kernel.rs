@@ -76,31 +76,25 @@ pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, L
     );
     assert_eq!(w_hidden.len(), h * g4, "w_hidden is [H, 4H]");
     let mut hidden = vec![0.0f32; d.batch * t_len * h];
-    let mut cells = vec![0.0f32; d.batch * t_len * h];
-    let mut tanh_cells = vec![0.0f32; d.batch * t_len * h];
-    let mut gates = vec![0.0f32; d.batch * t_len * g4];
-    let done = |hidden, cells, tanh_cells, gates| {
-        let cache = LstmCache {
-            cells,
-            tanh_cells,
-            gates,
-        };
-        (hidden, cache)
+    let mut cache = LstmCache {
+        cells: vec![0.0f32; d.batch * t_len * h],
+        tanh_cells: vec![0.0f32; d.batch * t_len * h],
+        gates: vec![0.0f32; d.batch * t_len * g4],
     };
     if d.batch == 0 || t_len == 0 || h == 0 {
-        return done(hidden, cells, tanh_cells, gates);
+        return (hidden, cache);
     }
     let rows = rows_per_task(d.batch);
     hidden
         .par_chunks_mut(rows * t_len * h)
-        .zip(cells.par_chunks_mut(rows * t_len * h))
-        .zip(tanh_cells.par_chunks_mut(rows * t_len * h))
-        .zip(gates.par_chunks_mut(rows * t_len * g4))
+        .zip(cache.cells.par_chunks_mut(rows * t_len * h))
+        .zip(cache.tanh_cells.par_chunks_mut(rows * t_len * h))
+        .zip(cache.gates.par_chunks_mut(rows * t_len * g4))
         .zip(projected.par_chunks(rows * t_len * g4))
         .for_each(|((((hid, cel), tcel), gat), proj)| {
             forward_block_simd(d, w_hidden, hid, (cel, tcel), gat, proj);
         });
-    done(hidden, cells, tanh_cells, gates)
+    (hidden, cache)
 }
 
 /// Gradients of the loss with respect to `projected` `[B, T, 4H]` and `w_hidden` `[H, 4H]`,
