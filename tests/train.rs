@@ -14,7 +14,7 @@ use nesbind::train::dataset::{
 use nesbind::train::evaluate::{self, CONSENSUS, ELM, LOGISTIC, MODEL};
 use nesbind::train::fused_lstm::{lstm_forward, lstm_forward_reversed, lstm_forward_tensor_ops};
 use nesbind::train::model::{TaggerConfig, flip_indices};
-use nesbind::train::predict::{Predictor, run_model};
+use nesbind::train::predict::{PeptideOutput, Predictor, run_ensemble, run_model};
 use nesbind::train::trainer::{StopReason, TrainConfig, TrainData, seeded_init, train};
 
 /// Deterministic pseudo-random input built here, not with burn's process-global RNG: drawing from
@@ -269,6 +269,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         class_weights: false,
         register_loss: 0.0,
         register_prior: false,
+        members: 1,
     }
 }
 
@@ -295,7 +296,7 @@ fn overfits_one_batch() {
     assert!(first > 1.0, "initial loss {first}");
     assert!(last < 0.05, "loss went {first} -> {last}");
     // And the kept weights reproduce the labels.
-    let outputs = run_model(&outcome.model, &data.train, 6, 4, &Device::flex()).expect("run");
+    let outputs = run_model(&outcome.members[0], &data.train, 6, 4, &Device::flex()).expect("run");
     for (o, s) in outputs.iter().zip(&data.train) {
         let predicted: Vec<bool> = o.binding.iter().map(|p| *p > 0.5).collect();
         assert_eq!(predicted, s.binding, "{}", s.id);
@@ -645,8 +646,10 @@ fn checkpoint_round_trip_and_evaluation_report() {
         train: pick(Split::Train),
         validation: pick(Split::Validation),
     };
+    // Two members: the checkpoint keeps both and predictions average them.
     let config = TrainConfig {
         class_weights: true,
+        members: 2,
         ..tiny_config(5)
     };
     let cancel = AtomicBool::new(false);
@@ -662,12 +665,22 @@ fn checkpoint_round_trip_and_evaluation_report() {
             class_weights: outcome.class_weights.clone(),
             history: outcome.history.clone(),
             best_epoch: outcome.best_epoch,
+            member_runs: outcome.member_runs.clone(),
             stop: outcome.stop,
             metrics: None,
             register: Default::default(),
         },
-        model: outcome.model,
+        members: outcome.members,
     };
+    assert_eq!(ckpt.members.len(), 2);
+    assert_eq!(
+        ckpt.info
+            .member_runs
+            .iter()
+            .map(|r| r.seed)
+            .collect::<Vec<_>>(),
+        vec![config.seed, config.seed + 1]
+    );
     let dir = tempfile::tempdir().expect("tempdir");
     ckpt.save(dir.path()).expect("saves");
     let predictor = Predictor::load(dir.path(), &Device::flex()).expect("loads");
@@ -676,21 +689,28 @@ fn checkpoint_round_trip_and_evaluation_report() {
         .predict(&pki.sequence, &pki.features)
         .expect("predicts");
     let pocket = vec![0usize; pki.len()];
-    let direct = run_model(
-        &ckpt.model,
-        &[Sample {
-            id: "x",
-            features: &pki.features,
-            binding: &pki.binding,
-            pocket: &pocket,
-            binding_weight: &[],
-            pocket_weight: &[],
-        }],
-        ds.dim(),
-        1,
-        &Device::flex(),
-    )
-    .expect("runs");
+    let sample = [Sample {
+        id: "x",
+        features: &pki.features,
+        binding: &pki.binding,
+        pocket: &pocket,
+        binding_weight: &[],
+        pocket_weight: &[],
+    }];
+    let direct = run_ensemble(&ckpt.members, &sample, ds.dim(), 1, &Device::flex()).expect("runs");
+    let each: Vec<Vec<PeptideOutput>> = ckpt
+        .members
+        .iter()
+        .map(|m| run_model(m, &sample, ds.dim(), 1, &Device::flex()).expect("runs"))
+        .collect();
+    assert_ne!(
+        each[0][0].binding, each[1][0].binding,
+        "members with different seeds differ"
+    );
+    for (t, d) in direct[0].binding.iter().enumerate() {
+        let mean = (each[0][0].binding[t] + each[1][0].binding[t]) / 2.0;
+        assert!((d - mean).abs() < 1e-6, "residue {t}: {d} vs mean {mean}");
+    }
     assert_eq!(loaded.len(), 10);
     assert_eq!(loaded[0].residue, 'L');
     for (p, d) in loaded.iter().zip(&direct[0].binding) {
@@ -705,7 +725,7 @@ fn checkpoint_round_trip_and_evaluation_report() {
 
     let report = evaluate::evaluate(
         &ds,
-        &ckpt.model,
+        &ckpt.members,
         &ckpt.info.class_weights,
         &ckpt.info.history,
         &ckpt.info.register,
@@ -735,6 +755,26 @@ fn checkpoint_round_trip_and_evaluation_report() {
     }
     let summary = std::fs::read_to_string(dir.path().join("summary.txt")).expect("summary");
     assert!(summary.contains("== crystal (2 peptides) =="), "{summary}");
+    // predictions.tsv: one line per test peptide, the rule's PKI register marked exact.
+    let tsv = std::fs::read_to_string(dir.path().join("predictions.tsv")).expect("predictions");
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert_eq!(lines.len(), 1 + ds.split(Split::Test).len(), "{tsv}");
+    let header: Vec<&str> = lines[0].split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let pki: Vec<&str> = lines
+        .iter()
+        .find(|l| l.starts_with("3NBY\t"))
+        .expect("PKI row")
+        .split('\t')
+        .collect();
+    assert_eq!(pki[col("labelled")], "Φ1 L1, Φ2 L5, Φ3 L8, Φ4 I10");
+    assert!(
+        pki[col("consensus")].starts_with("Φ1 L1, Φ2 L5, Φ3 L8, Φ4 I10 (forward)"),
+        "{}",
+        pki[col("consensus")]
+    );
+    assert_eq!(pki[col("consensus_exact")], "yes");
+    assert_eq!(pki[col("elm_exact")], "no");
 }
 
 #[test]

@@ -16,7 +16,7 @@ use crate::train::batch::Sample;
 use crate::train::metrics::{
     Curve, PocketMetrics, pocket_metrics, pr_auc, pr_curve, roc_auc, roc_curve,
 };
-use crate::train::predict::{PeptideOutput, run_model};
+use crate::train::predict::{PeptideOutput, run_ensemble};
 use crate::train::register::{Register, RegisterBounds, decode};
 use crate::train::trainer::TrainData;
 use crate::train::{BiLstmTagger, EpochReport, StopReason, TrainConfig, train};
@@ -130,7 +130,8 @@ pub fn nesdb_pattern_peptides(path: &std::path::Path) -> anyhow::Result<Vec<Trai
 
 /// A trained tagger with the ESM-2 model that feeds it, ready to predict.
 pub struct TrainedModel {
-    pub tagger: BiLstmTagger,
+    /// The ensemble members (one unless the settings ask for more); predictions average them.
+    pub members: Vec<BiLstmTagger>,
     pub dim: usize,
     pub embedder: Embedder,
     pub layer: usize,
@@ -164,7 +165,7 @@ pub struct Evaluation {
 /// The evaluate table (exact register, pocket accuracy, binding, …) of `tagger` and the two rules
 /// on structure-labelled peptides.
 fn comparison_table(
-    tagger: &BiLstmTagger,
+    members: &[BiLstmTagger],
     peptides: &[(&TrainingPeptide, &Vec<Vec<f32>>)],
     dim: usize,
     bounds: &RegisterBounds,
@@ -203,7 +204,7 @@ fn comparison_table(
     let mut methods = vec![(
         MODEL,
         true,
-        model_outputs(tagger, &refs, dim, bounds, device)?,
+        model_outputs(members, &refs, dim, bounds, device)?,
     )];
     methods.extend(rule_outputs(&refs));
     let (groups, _) = score_groups(&MethodOutputs {
@@ -217,18 +218,19 @@ fn comparison_table(
         curves: Vec::new(),
         loss: Default::default(),
         notes: Vec::new(),
+        rows: Vec::new(),
     };
     Ok(crate::train::evaluate::summary_text(&report))
 }
 
 fn evaluate(
-    tagger: &BiLstmTagger,
+    members: &[BiLstmTagger],
     samples: &[Sample],
     set: &str,
     dim: usize,
     device: &burn::tensor::Device,
 ) -> anyhow::Result<Evaluation> {
-    let outputs = run_model(tagger, samples, dim, 8, device)?;
+    let outputs = run_ensemble(members, samples, dim, 8, device)?;
     let mut scores = Vec::new();
     let mut truth = Vec::new();
     let mut predicted_pocket = Vec::new();
@@ -399,7 +401,7 @@ pub fn train_job(
     } else {
         ("validation peptides", &data.validation)
     };
-    let mut evaluation = evaluate(&outcome.model, samples, set, dim, &plain)?;
+    let mut evaluation = evaluate(&outcome.members, samples, set, dim, &plain)?;
     let held_out: Vec<(&TrainingPeptide, &Vec<Vec<f32>>)> = peptides
         .iter()
         .zip(&features)
@@ -408,14 +410,14 @@ pub fn train_job(
         })
         .collect();
     evaluation.table = comparison_table(
-        &outcome.model,
+        &outcome.members,
         &held_out,
         dim,
         &outcome.register_bounds,
         &plain,
     )?;
     Ok(TrainedModel {
-        tagger: outcome.model,
+        members: outcome.members,
         dim,
         embedder,
         layer,
@@ -485,7 +487,7 @@ pub fn predict_sequences(
             pocket_weight: &[],
         })
         .collect();
-    let outputs = run_model(&model.tagger, &samples, model.dim, 8, &model.device)?;
+    let outputs = run_ensemble(&model.members, &samples, model.dim, 8, &model.device)?;
     Ok(sequences
         .iter()
         .zip(outputs)

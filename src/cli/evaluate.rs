@@ -28,7 +28,7 @@ pub struct EvaluateArgs {
     /// Fold assignment seed (with --cv).
     #[arg(long, default_value_t = CvConfig::default().seed)]
     pub cv_seed: u64,
-    /// Where metrics.json, curves.json and summary.txt go (default: the model directory; --cv needs it).
+    /// Where metrics.json, curves.json, predictions.tsv and summary.txt go (default: the model directory; --cv needs it).
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
@@ -43,7 +43,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         .with_context(|| format!("reading the data set in {}", args.dataset.display()))?;
     if let Some(folds) = args.cv {
         let out = args.out.clone().context(
-            "--cv needs --out: the folder for metrics.json, curves.json and summary.txt",
+            "--cv needs --out: the folder for metrics.json, curves.json, predictions.tsv and summary.txt",
         )?;
         let cancel = Arc::new(AtomicBool::new(false));
         install_ctrl_c(&cancel)?;
@@ -78,7 +78,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         write_report(&report, &out)?;
         print!("{}", summary_text(&report));
         println!(
-            "metrics.json, curves.json and summary.txt in {}",
+            "metrics.json, curves.json, predictions.tsv and summary.txt in {}",
             out.display()
         );
         return Ok(());
@@ -95,7 +95,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     }
     let report = evaluate(
         &ds,
-        &ckpt.model,
+        &ckpt.members,
         &ckpt.info.class_weights,
         &ckpt.info.history,
         &ckpt.info.register,
@@ -111,7 +111,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     save_info(&ckpt.info, &model_dir)?;
     print!("{}", summary_text(&report));
     println!(
-        "metrics.json, curves.json and summary.txt in {}",
+        "metrics.json, curves.json, predictions.tsv and summary.txt in {}",
         out.display()
     );
     Ok(())

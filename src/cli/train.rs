@@ -48,6 +48,9 @@ pub struct TrainOptions {
     /// Factor of the register-aware loss (−log P of the labelled register among all consistent ones; 0 = off).
     #[arg(long, default_value_t = TrainConfig::default().register_loss)]
     pub register_loss: f32,
+    /// Ensemble size: models trained with seeds seed, seed+1, … whose probabilities are averaged.
+    #[arg(long, default_value_t = TrainConfig::default().members)]
+    pub members: usize,
 }
 
 impl TrainOptions {
@@ -62,6 +65,7 @@ impl TrainOptions {
             patience: self.patience,
             layers: self.layers,
             register_loss: self.register_loss,
+            members: self.members,
             ..TrainConfig::default()
         }
     }
@@ -83,8 +87,13 @@ pub fn install_ctrl_c(cancel: &Arc<AtomicBool>) -> anyhow::Result<()> {
 
 /// One line per epoch on stderr.
 pub fn epoch_line(prefix: &str, r: &nesbind::train::EpochReport) -> String {
+    let member = if r.members > 1 {
+        format!("member {}/{}  ", r.member, r.members)
+    } else {
+        String::new()
+    };
     format!(
-        "{prefix}epoch {:>3}/{}  train loss {:.4}  val loss {}  val F1 {}  val AUC {}  pocket acc {}  {:.1}s{}",
+        "{prefix}{member}epoch {:>3}/{}  train loss {:.4}  val loss {}  val F1 {}  val AUC {}  pocket acc {}  {:.1}s{}",
         r.epoch,
         r.epochs,
         r.train_loss,

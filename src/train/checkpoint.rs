@@ -1,4 +1,5 @@
-//! Checkpoint directory: `model.bpk` (burnpack weights) and `checkpoint.json` (model config, the
+//! Checkpoint directory: `model.bpk` (burnpack weights; `model_2.bpk`, … for more ensemble
+//! members) and `checkpoint.json` (model config, the
 //! embedding model the features came from, label settings, split seed, training settings, history
 //! and, after evaluation, the test metrics).
 
@@ -12,7 +13,7 @@ use super::batch::ClassWeights;
 use super::dataset::{DatasetMeta, EmbeddingInfo, SplitConfig};
 use super::model::{BiLstmTagger, TaggerConfig};
 use super::register::RegisterBounds;
-use super::trainer::{EpochReport, StopReason, TrainConfig, TrainOutcome};
+use super::trainer::{EpochReport, MemberRun, StopReason, TrainConfig, TrainOutcome};
 
 pub const WEIGHTS_FILE: &str = "model.bpk";
 pub const INFO_FILE: &str = "checkpoint.json";
@@ -29,6 +30,9 @@ pub struct CheckpointInfo {
     pub class_weights: ClassWeights,
     pub history: Vec<EpochReport>,
     pub best_epoch: usize,
+    /// Every ensemble member's seed and best epoch (absent in single-model checkpoints).
+    #[serde(default)]
+    pub member_runs: Vec<MemberRun>,
     pub stop: StopReason,
     /// Filled by `nesbind evaluate` (the same content as its metrics.json summary).
     pub metrics: Option<serde_json::Value>,
@@ -39,7 +43,17 @@ pub struct CheckpointInfo {
 
 pub struct Checkpoint {
     pub info: CheckpointInfo,
-    pub model: BiLstmTagger,
+    /// One tagger per ensemble member: `model.bpk`, then `model_2.bpk`, `model_3.bpk`, …
+    pub members: Vec<BiLstmTagger>,
+}
+
+/// The weights file of ensemble member `k` (0-based).
+pub fn weights_file(k: usize) -> String {
+    if k == 0 {
+        WEIGHTS_FILE.to_string()
+    } else {
+        format!("model_{}.bpk", k + 1)
+    }
 }
 
 fn err(path: &Path, message: impl ToString) -> TrainError {
@@ -67,21 +81,24 @@ impl Checkpoint {
                 class_weights: outcome.class_weights,
                 history: outcome.history,
                 best_epoch: outcome.best_epoch,
+                member_runs: outcome.member_runs,
                 stop: outcome.stop,
                 metrics: None,
                 register: outcome.register_bounds,
             },
-            model: outcome.model,
+            members: outcome.members,
         }
     }
 
     pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
         std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
-        let weights = dir.join(WEIGHTS_FILE);
-        self.model
-            .clone()
-            .save_file(&weights)
-            .map_err(|e| err(&weights, format!("{e:?}")))?;
+        for (k, model) in self.members.iter().enumerate() {
+            let weights = dir.join(weights_file(k));
+            model
+                .clone()
+                .save_file(&weights)
+                .map_err(|e| err(&weights, format!("{e:?}")))?;
+        }
         save_info(&self.info, dir)
     }
 
@@ -100,17 +117,22 @@ impl Checkpoint {
         info.model
             .validate()
             .map_err(|m| err(&info_path, format!("model config: {m}")))?;
-        let weights = dir.join(WEIGHTS_FILE);
-        if !weights.is_file() {
-            return Err(err(&weights, "weights file is missing"));
+        let count = info.member_runs.len().max(1);
+        let mut members = Vec::with_capacity(count);
+        for k in 0..count {
+            let weights = dir.join(weights_file(k));
+            if !weights.is_file() {
+                return Err(err(&weights, "weights file is missing"));
+            }
+            members.push(
+                info.model
+                    .init(device)
+                    .try_load_file(&weights)
+                    .map_err(|e| err(&weights, format!("{e:?}")))?
+                    .valid(),
+            );
         }
-        let model = info
-            .model
-            .init(device)
-            .try_load_file(&weights)
-            .map_err(|e| err(&weights, format!("{e:?}")))?
-            .valid();
-        Ok(Self { info, model })
+        Ok(Self { info, members })
     }
 }
 

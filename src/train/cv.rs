@@ -158,20 +158,24 @@ pub fn cross_validate(
         if fold == 0 {
             history = outcome.history.clone();
         }
+        let runs: Vec<String> = outcome
+            .member_runs
+            .iter()
+            .map(|r| format!("{} of {}", r.best_epoch, r.epochs))
+            .collect();
         notes.push(format!(
-            "fold {}: {} training, {} validation, {} test peptides; best epoch {} of {}",
+            "fold {}: {} training, {} validation, {} test peptides; best epoch {}",
             fold + 1,
             train_idx.len(),
             val_idx.len(),
             test.len(),
-            outcome.best_epoch,
-            outcome.history.len()
+            runs.join(", ")
         ));
         let test_examples: Vec<&Example> = test.iter().map(|&i| &examples[i]).collect();
         // Each fold decodes with the step preferences learned from its own training rows.
         let bounds = outcome.register_bounds;
         let outs = model_outputs(
-            &outcome.model,
+            &outcome.members,
             &test_examples,
             dataset.dim(),
             &bounds,

@@ -26,7 +26,7 @@ use super::dataset::{Dataset, Example, LabelSource, Split};
 use super::logistic::{Logistic, LogisticConfig};
 use super::metrics::{Confusion, Curve, POCKET_CLASSES, pr_auc, pr_curve, roc_curve};
 use super::model::BiLstmTagger;
-use super::predict::run_model;
+use super::predict::run_ensemble;
 use super::register::{Register, RegisterBounds, decode};
 use super::trainer::EpochReport;
 
@@ -182,6 +182,128 @@ pub struct EvaluationReport {
     /// Plain statements of whether the model beats the consensus rule, per group and metric.
     pub verdicts: Vec<String>,
     pub notes: Vec<String>,
+    /// Every scored peptide with each method's register (written as `predictions.tsv`).
+    #[serde(default)]
+    pub rows: Vec<PeptideRow>,
+}
+
+/// One peptide of an evaluation: its labels and what each method made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeptideRow {
+    pub id: String,
+    pub protein: String,
+    pub source: String,
+    pub plddt: Option<f32>,
+    pub sequence: String,
+    /// The labelled pockets, "Φ1 L4, Φ2 L8, …" (empty without pocket labels).
+    pub labelled: String,
+    /// Residues whose mutation impaired export, "L12, I15" (1-based).
+    #[serde(default)]
+    pub mutations: String,
+    pub methods: Vec<PeptideMethod>,
+}
+
+/// What one method made of one peptide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeptideMethod {
+    pub method: String,
+    /// "Φ1 L4, … (forward), p = …" or "none".
+    pub register: String,
+    /// Every labelled pocket holds its residue (None where the row has no register to score).
+    pub exact: Option<bool>,
+    /// Mutation positions among the residues it names (the recall@k of the table).
+    pub mutations_named: Option<(usize, usize)>,
+}
+
+impl PeptideRow {
+    fn new(e: &Example, methods: &[(&'static str, bool, Vec<MethodOutput>)], i: usize) -> Self {
+        let residues: Vec<char> = e.sequence.chars().collect();
+        let labelled = labelled_register(e);
+        let labelled_text: Vec<String> = labelled
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| {
+                p.map(|p| format!("Φ{k} {}{}", residues.get(p).copied().unwrap_or('?'), p + 1))
+            })
+            .collect();
+        let scored = labelled.iter().flatten().count() >= 2 && e.source != LabelSource::Mutation;
+        Self {
+            id: e.id.clone(),
+            protein: e.protein.clone(),
+            source: e.source.as_str().to_string(),
+            plddt: e.plddt,
+            sequence: e.sequence.clone(),
+            labelled: labelled_text.join(", "),
+            mutations: e
+                .mutations
+                .iter()
+                .map(|&m| format!("{}{}", residues.get(m).copied().unwrap_or('?'), m + 1))
+                .collect::<Vec<_>>()
+                .join(", "),
+            methods: methods
+                .iter()
+                .map(|(name, graded, outs)| {
+                    let register = outs[i].register.as_ref();
+                    let named = outs[i].top(MUTATION_K, *graded, true);
+                    PeptideMethod {
+                        method: name.to_string(),
+                        register: register
+                            .map_or_else(|| "none".to_string(), |r| r.describe(&e.sequence)),
+                        exact: scored.then(|| exact_right(&labelled, register)),
+                        mutations_named: (!e.mutations.is_empty()).then(|| {
+                            let hits = e.mutations.iter().filter(|m| named.contains(m)).count();
+                            (hits, e.mutations.len())
+                        }),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Every labelled pocket holds the labelled residue in `register`.
+fn exact_right(labelled: &[Option<usize>; 5], register: Option<&Register>) -> bool {
+    labelled
+        .iter()
+        .enumerate()
+        .all(|(k, p)| p.is_none_or(|i| register.is_some_and(|r| r.positions[k] == Some(i))))
+}
+
+/// `predictions.tsv`: one line per peptide, each method's register and whether it is exact.
+pub fn predictions_tsv(rows: &[PeptideRow]) -> String {
+    let mut out = String::from("id\tsource\tprotein\tplddt\tsequence\tlabelled\tmutations");
+    if let Some(first) = rows.first() {
+        for m in &first.methods {
+            let name = &m.method;
+            out.push_str(&format!("\t{name}\t{name}_exact\t{name}_mutations_named"));
+        }
+    }
+    out.push('\n');
+    for r in rows {
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.id,
+            r.source,
+            r.protein,
+            r.plddt.map_or(String::new(), |p| format!("{p:.1}")),
+            r.sequence,
+            r.labelled,
+            r.mutations
+        ));
+        for m in &r.methods {
+            let exact = match m.exact {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "",
+            };
+            let named = m
+                .mutations_named
+                .map_or(String::new(), |(hits, of)| format!("{hits}/{of}"));
+            out.push_str(&format!("\t{}\t{exact}\t{named}", m.register));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// The rows of each reported group: by source, AlphaFold rows also by pLDDT band.
@@ -265,14 +387,7 @@ fn method_metrics(name: &str, rows: &[(&Example, &MethodOutput)], graded: bool) 
         let classes = out.classes(n);
         let labelled = labelled_register(e);
         if labelled.iter().flatten().count() >= 2 && e.source != LabelSource::Mutation {
-            let right = labelled.iter().enumerate().all(|(k, p)| {
-                p.is_none_or(|i| {
-                    out.register
-                        .as_ref()
-                        .is_some_and(|r| r.positions[k] == Some(i))
-                })
-            });
-            exact.add(right);
+            exact.add(exact_right(&labelled, out.register.as_ref()));
         }
         for (k, p) in labelled.iter().enumerate() {
             if let Some(i) = p {
@@ -373,7 +488,7 @@ pub fn rule_outputs(examples: &[&Example]) -> Vec<(&'static str, bool, Vec<Metho
 
 /// The tagger's binding head and decoded register on every example.
 pub fn model_outputs(
-    model: &BiLstmTagger,
+    members: &[BiLstmTagger],
     examples: &[&Example],
     dim: usize,
     bounds: &RegisterBounds,
@@ -385,7 +500,7 @@ pub fn model_outputs(
         .zip(&pockets)
         .map(|(e, p)| e.sample(p))
         .collect();
-    let outputs = run_model(model, &samples, dim, 32, device)?;
+    let outputs = run_ensemble(members, &samples, dim, 32, device)?;
     Ok(outputs
         .into_iter()
         .map(|o| MethodOutput {
@@ -461,7 +576,7 @@ impl LogisticBaseline {
 /// on the training split); both decode with `bounds`, the model's register preferences.
 pub fn evaluate(
     dataset: &Dataset,
-    model: &BiLstmTagger,
+    members: &[BiLstmTagger],
     class_weights: &ClassWeights,
     history: &[EpochReport],
     bounds: &RegisterBounds,
@@ -474,7 +589,7 @@ pub fn evaluate(
     let mut methods = vec![(
         MODEL,
         true,
-        model_outputs(model, &test, dataset.dim(), &bounds, &device)?,
+        model_outputs(members, &test, dataset.dim(), &bounds, &device)?,
     )];
     let mut notes = Vec::new();
     match LogisticBaseline::fit(&train, class_weights) {
@@ -529,6 +644,12 @@ pub fn report(
          as agreement with AlphaFold, not as truth."
             .into(),
     );
+    let rows = outputs
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| PeptideRow::new(e, &outputs.methods, i))
+        .collect();
     EvaluationReport {
         protocol,
         verdicts: verdicts(&groups),
@@ -536,6 +657,7 @@ pub fn report(
         curves,
         loss,
         notes,
+        rows,
     }
 }
 
@@ -666,6 +788,8 @@ pub fn write_report(report: &EvaluationReport, dir: &Path) -> Result<(), TrainEr
         let text = serde_json::to_string_pretty(&value).map_err(|e| io(&path, &e))?;
         std::fs::write(&path, text).map_err(|e| io(&path, &e))?;
     }
+    let path = dir.join("predictions.tsv");
+    std::fs::write(&path, predictions_tsv(&report.rows)).map_err(|e| io(&path, &e))?;
     let path = dir.join("summary.txt");
     std::fs::write(&path, summary_text(report)).map_err(|e| io(&path, &e))
 }

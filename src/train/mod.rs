@@ -35,7 +35,7 @@ use std::path::PathBuf;
 pub use checkpoint::{Checkpoint, CheckpointInfo};
 pub use dataset::{Dataset, EmbeddingInfo, Example, LabelSource, Split};
 pub use model::{BiLstmTagger, TaggerConfig};
-pub use trainer::{EpochReport, StopReason, TrainConfig, TrainOutcome, train};
+pub use trainer::{EpochReport, MemberRun, StopReason, TrainConfig, TrainOutcome, train};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {

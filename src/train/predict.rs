@@ -94,6 +94,42 @@ pub fn run_model(
     Ok(outputs.into_iter().flatten().collect())
 }
 
+/// [`run_model`] for every member of an ensemble, probabilities averaged residue by residue.
+pub fn run_ensemble(
+    members: &[BiLstmTagger],
+    samples: &[Sample],
+    dim: usize,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Vec<PeptideOutput>, TrainError> {
+    let mut sum: Option<Vec<PeptideOutput>> = None;
+    for model in members {
+        let outs = run_model(model, samples, dim, batch_size, device)?;
+        sum = Some(match sum {
+            None => outs,
+            Some(mut acc) => {
+                for (a, o) in acc.iter_mut().zip(outs) {
+                    a.binding
+                        .iter_mut()
+                        .zip(o.binding)
+                        .for_each(|(x, y)| *x += y);
+                    for (pa, po) in a.pocket.iter_mut().zip(o.pocket) {
+                        pa.iter_mut().zip(po).for_each(|(x, y)| *x += y);
+                    }
+                }
+                acc
+            }
+        });
+    }
+    let n = members.len().max(1) as f32;
+    let mut outs = sum.ok_or_else(|| TrainError::Config("an ensemble needs a member".into()))?;
+    for o in &mut outs {
+        o.binding.iter_mut().for_each(|x| *x /= n);
+        o.pocket.iter_mut().flatten().for_each(|x| *x /= n);
+    }
+    Ok(outs)
+}
+
 /// One residue of a prediction, as printed by `nesbind predict`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResiduePrediction {
@@ -158,7 +194,7 @@ impl Predictor {
             pocket_weight: &[],
         };
         let dim = self.checkpoint.info.model.d_input;
-        let out = run_model(&self.checkpoint.model, &[sample], dim, 1, &self.device)?;
+        let out = run_ensemble(&self.checkpoint.members, &[sample], dim, 1, &self.device)?;
         out.into_iter()
             .next()
             .ok_or_else(|| TrainError::Tensor("model returned no output".into()))

@@ -96,6 +96,13 @@ pub struct TrainConfig {
     /// Learn the decoder's step and Φ0 preferences from the training registers (else uniform).
     #[serde(default)]
     pub register_prior: bool,
+    /// Independently seeded models (seeds `seed`, `seed + 1`, …) whose probabilities are averaged.
+    #[serde(default = "one_member")]
+    pub members: usize,
+}
+
+fn one_member() -> usize {
+    1
 }
 
 impl Default for TrainConfig {
@@ -113,6 +120,7 @@ impl Default for TrainConfig {
             class_weights: true,
             register_loss: 1.0,
             register_prior: true,
+            members: 1,
         }
     }
 }
@@ -204,6 +212,11 @@ pub struct EpochReport {
     /// This epoch has the lowest stopping loss so far (its weights are kept).
     pub improved: bool,
     pub seconds: f64,
+    /// Which ensemble member this epoch trained (1-based) and how many there are.
+    #[serde(default = "one_member")]
+    pub member: usize,
+    #[serde(default = "one_member")]
+    pub members: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,12 +227,16 @@ pub enum StopReason {
 }
 
 pub struct TrainOutcome {
-    /// Weights of the best epoch, in validation mode on the plain (non-autodiff) device.
-    pub model: BiLstmTagger,
+    /// Weights of each member's best epoch, in validation mode on the plain (non-autodiff) device;
+    /// predictions average their probabilities.
+    pub members: Vec<BiLstmTagger>,
     pub model_config: TaggerConfig,
     pub class_weights: ClassWeights,
+    /// The epochs of the first member (the curves shown and saved).
     pub history: Vec<EpochReport>,
     pub best_epoch: usize,
+    /// Every member's seed, best epoch and epochs run.
+    pub member_runs: Vec<MemberRun>,
     pub stop: StopReason,
     /// The decoder's spacings and the step preferences learned from the training registers.
     pub register_bounds: RegisterBounds,
@@ -260,9 +277,20 @@ fn mean_loss(
     Ok((total / count.max(1) as f64) as f32)
 }
 
-/// Trains a tagger. `device` may be plain or autodiff (`Device::flex()`, a wgpu device); training
-/// runs on its autodiff form. `progress` is called after every epoch; setting `cancel` stops at the
-/// next batch and returns the best weights so far with [`StopReason::Cancelled`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberRun {
+    pub seed: u64,
+    pub best_epoch: usize,
+    pub epochs: usize,
+    pub stop: StopReason,
+}
+
+/// Trains `config.members` taggers on the same data with seeds `seed`, `seed + 1`, …: averaging
+/// independently initialised models steadies the small-data predictions more than any one seed.
+/// `device` may be plain or autodiff (`Device::flex()`, a wgpu device); training runs on its
+/// autodiff form. `progress` is called after every epoch; setting `cancel` stops at the next batch
+/// and returns the members finished so far plus the best weights of the one in progress, with
+/// [`StopReason::Cancelled`].
 pub fn train(
     data: &TrainData,
     config: &TrainConfig,
@@ -274,6 +302,57 @@ pub fn train(
     if data.train.is_empty() {
         return Err(TrainError::NoTrainingData);
     }
+    let count = config.members.max(1);
+    let mut outcome: Option<TrainOutcome> = None;
+    for k in 0..count {
+        let member_config = TrainConfig {
+            seed: config.seed.wrapping_add(k as u64),
+            ..config.clone()
+        };
+        let one = train_member(
+            data,
+            &member_config,
+            device,
+            &mut |r| {
+                progress(&EpochReport {
+                    member: k + 1,
+                    members: count,
+                    ..r.clone()
+                })
+            },
+            cancel,
+        )?;
+        let run = one.member_runs[0].clone();
+        let cancelled = one.stop == StopReason::Cancelled;
+        outcome = Some(match outcome {
+            None => one,
+            Some(mut acc) => {
+                // A member cancelled before its first epoch ended has only initial weights.
+                if run.best_epoch > 0 {
+                    acc.members.extend(one.members);
+                    acc.member_runs.push(run);
+                }
+                if cancelled {
+                    acc.stop = StopReason::Cancelled;
+                }
+                acc
+            }
+        });
+        if cancelled {
+            break;
+        }
+    }
+    outcome.ok_or(TrainError::NoTrainingData)
+}
+
+/// One member: trains a tagger from `config.seed`.
+fn train_member(
+    data: &TrainData,
+    config: &TrainConfig,
+    device: &Device,
+    progress: &mut dyn FnMut(&EpochReport),
+    cancel: &AtomicBool,
+) -> Result<TrainOutcome, TrainError> {
     let model_config = TaggerConfig {
         d_input: data.dim,
         hidden: config.hidden,
@@ -348,6 +427,8 @@ pub fn train(
             val_pocket_accuracy: None,
             improved: false,
             seconds: 0.0,
+            member: 1,
+            members: 1,
         };
         if !data.validation.is_empty() {
             report.val_loss = Some(mean_loss(
@@ -406,9 +487,15 @@ pub fn train(
         None => (model.valid(), 0),
     };
     Ok(TrainOutcome {
-        model,
+        members: vec![model],
         model_config,
         class_weights,
+        member_runs: vec![MemberRun {
+            seed: config.seed,
+            best_epoch,
+            epochs: history.len(),
+            stop,
+        }],
         history,
         best_epoch,
         stop,
