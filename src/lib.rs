@@ -11,6 +11,7 @@ pub mod labels;
 pub mod nesdb;
 pub mod render;
 pub mod scan;
+mod simd;
 pub mod structure;
 pub mod train;
 

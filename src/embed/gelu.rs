@@ -27,7 +27,7 @@ const BETA: [f32; 5] = [
 ];
 
 /// erf(x) for f32, max abs error ~2e-7 (largest near the clamp at ±4).
-#[inline]
+#[inline(always)]
 pub fn erf(x: f32) -> f32 {
     let x = x.clamp(-4.0, 4.0);
     let x2 = x * x;
@@ -42,12 +42,13 @@ pub fn erf(x: f32) -> f32 {
     x * p / q
 }
 
-#[inline]
+#[inline(always)]
 fn gelu_scalar(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
-fn gelu_slice(values: &mut [f32]) {
+#[inline(always)]
+pub(crate) fn gelu_slice(values: &mut [f32]) {
     for v in values.iter_mut() {
         *v = gelu_scalar(*v);
     }

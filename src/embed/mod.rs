@@ -22,6 +22,7 @@ mod embedder;
 mod error;
 mod fasta;
 mod gelu;
+mod host_encoder;
 mod model;
 mod output;
 mod rotary;

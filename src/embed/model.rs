@@ -13,6 +13,7 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use super::config::EsmConfig;
 use super::error::EmbedError;
 use super::gelu::gelu_host;
+use super::host_encoder::{HostDense, HostEncoder, HostLayer, HostNorm, PackedSequence};
 use super::rotary::RotaryTables;
 use super::tokenizer::{EsmTokenizer, Tokens};
 use super::weights::{HostTensor, Weights};
@@ -48,6 +49,9 @@ pub struct EsmModel {
     device: Device,
     /// burn-flex: GELU runs on the host (see `gelu.rs`).
     cpu: bool,
+    /// burn-flex: the whole encoder on the host (see `host_encoder.rs`); `None` on a GPU or when
+    /// switched off to compare against the burn path.
+    host: Option<HostEncoder>,
     sha256: String,
     dir: PathBuf,
 }
@@ -83,8 +87,12 @@ impl EsmModel {
             });
         }
         let mut w = Weights::load(&dir.join("model.safetensors"), &config)?;
-        let word_embeddings = upload2(w.take("embeddings.word_embeddings.weight")?, device);
+        let cpu = *device == Device::flex();
+        let embeddings = w.take("embeddings.word_embeddings.weight")?;
+        let host_embeddings = cpu.then(|| embeddings.data.clone());
+        let word_embeddings = upload2(embeddings, device);
         let mut layers = Vec::with_capacity(config.num_layers);
+        let mut host_layers = Vec::new();
         for i in 0..config.num_layers {
             let p = format!("encoder.layer.{i}.");
             let mut t = |name: &str| w.take(&format!("{p}{name}"));
@@ -100,32 +108,49 @@ impl EsmModel {
                 t("attention.self.value.weight")?,
                 t("attention.self.value.bias")?,
             );
-            layers.push(EncoderLayer {
-                attn_norm: norm(
+            let host_layer = HostLayer {
+                attn_norm: host_norm(
                     t("attention.LayerNorm.weight")?,
                     t("attention.LayerNorm.bias")?,
-                    device,
                 ),
-                qkv: fused_dense(&[q, k, v], device),
-                attn_out: dense(
+                qkv: fused_host(&[q, k, v]),
+                attn_out: fused_host(&[(
                     t("attention.output.dense.weight")?,
                     t("attention.output.dense.bias")?,
-                    device,
-                ),
-                ffn_norm: norm(t("LayerNorm.weight")?, t("LayerNorm.bias")?, device),
-                ffn_in: dense(
+                )]),
+                ffn_norm: host_norm(t("LayerNorm.weight")?, t("LayerNorm.bias")?),
+                ffn_in: fused_host(&[(
                     t("intermediate.dense.weight")?,
                     t("intermediate.dense.bias")?,
-                    device,
-                ),
-                ffn_out: dense(t("output.dense.weight")?, t("output.dense.bias")?, device),
+                )]),
+                ffn_out: fused_host(&[(t("output.dense.weight")?, t("output.dense.bias")?)]),
+            };
+            layers.push(EncoderLayer {
+                attn_norm: norm(&host_layer.attn_norm, device),
+                qkv: dense(&host_layer.qkv, device),
+                attn_out: dense(&host_layer.attn_out, device),
+                ffn_norm: norm(&host_layer.ffn_norm, device),
+                ffn_in: dense(&host_layer.ffn_in, device),
+                ffn_out: dense(&host_layer.ffn_out, device),
             });
+            if cpu {
+                host_layers.push(host_layer);
+            }
         }
-        let final_norm = norm(
+        let host_final = host_norm(
             w.take("encoder.emb_layer_norm_after.weight")?,
             w.take("encoder.emb_layer_norm_after.bias")?,
-            device,
         );
+        let final_norm = norm(&host_final, device);
+        let host = host_embeddings.map(|embeddings| HostEncoder {
+            embeddings,
+            layers: host_layers,
+            final_norm: host_final,
+            hidden: config.hidden_size,
+            heads: config.num_heads,
+            eps: config.layer_norm_eps as f32,
+            rotary_base: config.rotary_base,
+        });
         Ok(EsmModel {
             config,
             tokenizer,
@@ -133,7 +158,8 @@ impl EsmModel {
             layers,
             final_norm,
             device: device.clone(),
-            cpu: *device == Device::flex(),
+            cpu,
+            host,
             sha256: w.sha256,
             dir: dir.to_path_buf(),
         })
@@ -204,6 +230,9 @@ impl EsmModel {
         if layer > max {
             return Err(EmbedError::BadLayer { layer, max });
         }
+        if let Some(host) = &self.host {
+            return self.forward_packed(host, batch, layer);
+        }
         let input = self.prepare(batch)?;
         let mut x = self.embed_tokens(&input);
         for l in &self.layers[..layer] {
@@ -220,6 +249,84 @@ impl EsmModel {
         Ok((data, input.seq_len))
     }
 
+    /// Switches the CPU host encoder off, so the CPU runs the same burn ops as a GPU (to test
+    /// the two against each other).
+    pub fn without_host_encoder(mut self) -> Self {
+        self.host = None;
+        self
+    }
+
+    /// [`Self::forward_layer_host`] on the host encoder: sequences packed without padding, the
+    /// result laid out padded to the longest one (padding rows zero).
+    fn forward_packed(
+        &self,
+        host: &HostEncoder,
+        batch: &[&Tokens],
+        layer: usize,
+    ) -> Result<(Vec<f32>, usize), EmbedError> {
+        let t = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0);
+        if batch.is_empty() || t == 0 {
+            return Err(EmbedError::Backend("empty batch".into()));
+        }
+        let scales = batch
+            .iter()
+            .map(|s| self.token_scales(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let packed: Vec<PackedSequence<'_>> = batch
+            .iter()
+            .zip(&scales)
+            .map(|(s, scale)| PackedSequence { ids: &s.ids, scale })
+            .collect();
+        let streams = host.forward(&packed, layer, false);
+        let x = streams
+            .last()
+            .ok_or_else(|| EmbedError::Backend("no output".into()))?;
+        let d = self.config.hidden_size;
+        let mut out = vec![0.0f32; batch.len() * t * d];
+        let mut row = 0;
+        for (b, s) in batch.iter().enumerate() {
+            let n = s.ids.len();
+            out[b * t * d..(b * t + n) * d].copy_from_slice(&x[row * d..(row + n) * d]);
+            row += n;
+        }
+        Ok((out, t))
+    }
+
+    /// Each token's embedding scale, after checking the ids against the vocabulary. Token dropout
+    /// (ESM-2): `<mask>` rows are zeroed and the rest scaled by (1 − train mask share) /
+    /// (1 − observed mask share), counted over `<cls>`…`<eos>`.
+    fn token_scales(&self, seq: &Tokens) -> Result<Vec<f32>, EmbedError> {
+        if let Some(&bad) = seq
+            .ids
+            .iter()
+            .find(|&&id| id as usize >= self.config.vocab_size)
+        {
+            return Err(EmbedError::Backend(format!(
+                "token id {bad} is outside the model's vocabulary of {}",
+                self.config.vocab_size
+            )));
+        }
+        let n = seq.ids.len();
+        let mask_id = self.config.mask_token_id;
+        let factor = if self.config.token_dropout {
+            let masked = seq.ids.iter().filter(|&&id| id == mask_id).count();
+            ((1.0 - self.config.mask_ratio_train) / (1.0 - masked as f64 / n as f64)) as f32
+        } else {
+            1.0
+        };
+        Ok(seq
+            .ids
+            .iter()
+            .map(|&id| {
+                if self.config.token_dropout && id == mask_id {
+                    0.0
+                } else {
+                    factor
+                }
+            })
+            .collect())
+    }
+
     fn prepare(&self, batch: &[&Tokens]) -> Result<PreparedBatch, EmbedError> {
         let b = batch.len();
         let t = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0);
@@ -232,39 +339,12 @@ impl EsmModel {
         let mut scale = Vec::with_capacity(b * t);
         let mut key_pad = Vec::with_capacity(b * t * t);
         for seq in batch {
-            if let Some(&bad) = seq
-                .ids
-                .iter()
-                .find(|&&id| id as usize >= self.config.vocab_size)
-            {
-                return Err(EmbedError::Backend(format!(
-                    "token id {bad} is outside the model's vocabulary of {}",
-                    self.config.vocab_size
-                )));
-            }
+            let scales = self.token_scales(seq)?;
             let n = seq.ids.len();
-            let mask_id = self.config.mask_token_id;
-            // Token dropout (ESM-2): <mask> rows are zeroed and the rest scaled by
-            // (1 − train mask share) / (1 − observed mask share), counted over <cls>…<eos>.
-            let factor = if self.config.token_dropout {
-                let masked = seq.ids.iter().filter(|&&id| id == mask_id).count();
-                ((1.0 - self.config.mask_ratio_train) / (1.0 - masked as f64 / n as f64)) as f32
-            } else {
-                1.0
-            };
-            for pos in 0..t {
-                match seq.ids.get(pos) {
-                    Some(&id) => {
-                        ids.push(id as i32);
-                        let zero = self.config.token_dropout && id == mask_id;
-                        scale.push(if zero { 0.0 } else { factor });
-                    }
-                    None => {
-                        ids.push(pad as i32);
-                        scale.push(0.0);
-                    }
-                }
-            }
+            ids.extend(seq.ids.iter().map(|&id| id as i32));
+            scale.extend_from_slice(&scales);
+            ids.extend(std::iter::repeat_n(pad as i32, t - n));
+            scale.extend(std::iter::repeat_n(0.0, t - n));
             // Padded keys are masked for every query row of this sequence.
             for _ in 0..t {
                 key_pad.extend((0..t).map(|k| k >= n));
@@ -357,29 +437,35 @@ fn apply_dense(l: &Dense, x: Tensor<2>) -> Tensor<2> {
     linear(x, l.weight.clone(), Some(l.bias.clone()))
 }
 
-fn upload1(t: HostTensor, device: &Device) -> Tensor<1> {
-    let n = t.data.len();
-    Tensor::from_data(TensorData::new(t.data, [n]), device)
-}
-
 fn upload2(t: HostTensor, device: &Device) -> Tensor<2> {
     let shape = [t.shape[0], t.shape[1]];
     Tensor::from_data(TensorData::new(t.data, shape), device)
 }
 
-fn norm(gamma: HostTensor, beta: HostTensor, device: &Device) -> Norm {
-    Norm {
-        gamma: upload1(gamma, device),
-        beta: upload1(beta, device),
+fn host_norm(gamma: HostTensor, beta: HostTensor) -> HostNorm {
+    HostNorm {
+        gamma: gamma.data,
+        beta: beta.data,
     }
 }
 
-fn dense(weight: HostTensor, bias: HostTensor, device: &Device) -> Dense {
-    fused_dense(&[(weight, bias)], device)
+fn norm(n: &HostNorm, device: &Device) -> Norm {
+    let upload = |v: &[f32]| Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device);
+    Norm {
+        gamma: upload(&n.gamma),
+        beta: upload(&n.beta),
+    }
 }
 
-/// PyTorch linears `[out_i, in]` side by side → one burn weight `[in, Σ out_i]` and its bias.
-fn fused_dense(parts: &[(HostTensor, HostTensor)], device: &Device) -> Dense {
+fn dense(l: &HostDense, device: &Device) -> Dense {
+    Dense {
+        weight: Tensor::from_data(TensorData::new(l.weight.clone(), [l.d_in, l.d_out]), device),
+        bias: Tensor::from_data(TensorData::new(l.bias.clone(), [l.d_out]), device),
+    }
+}
+
+/// PyTorch linears `[out_i, in]` side by side → one weight `[in, Σ out_i]` and its bias.
+fn fused_host(parts: &[(HostTensor, HostTensor)]) -> HostDense {
     let d_in = parts[0].0.shape[1];
     let d_out: usize = parts.iter().map(|(w, _)| w.shape[0]).sum();
     let mut weight = vec![0.0f32; d_in * d_out];
@@ -395,8 +481,10 @@ fn fused_dense(parts: &[(HostTensor, HostTensor)], device: &Device) -> Dense {
         bias.extend_from_slice(&b.data);
         col += out;
     }
-    Dense {
-        weight: Tensor::from_data(TensorData::new(weight, [d_in, d_out]), device),
-        bias: Tensor::from_data(TensorData::new(bias, [d_out]), device),
+    HostDense {
+        weight,
+        bias,
+        d_in,
+        d_out,
     }
 }

@@ -25,7 +25,6 @@ pub mod patterns;
 pub mod predict;
 pub mod register;
 pub mod register_loss;
-mod simd;
 pub mod small_matmul;
 pub mod sources;
 pub mod trainer;

@@ -6,7 +6,7 @@
 //! times 32 columns of `B` accumulate in registers, and the loop is compiled for AVX-512 and
 //! AVX2+FMA with a run-time choice (plain SSE2 code otherwise).
 
-use super::simd::simd_variants;
+use crate::simd::simd_variants;
 
 /// Row-major views: `a` is `m × k` with row stride `lda`, `b` is `k × n` contiguous, `c` is
 /// `m × n` with row stride `ldc`. Panics when a view does not fit its slice.

@@ -36,3 +36,25 @@ macro_rules! simd_variants {
 }
 
 pub(crate) use simd_variants;
+
+/// e^x for f32: range reduction by ln 2 and a degree-6 polynomial (Cephes `expf`), ~1 ulp on
+/// [−87, 88]; plain arithmetic the compiler vectorises, unlike libm's call per element.
+#[inline(always)]
+pub(crate) fn exp(x: f32) -> f32 {
+    let x = x.clamp(-87.0, 88.0);
+    // Round to nearest by the 1.5·2^23 trick: vectorises where `round` is a libm call (SSE2).
+    const SHIFT: f32 = 12_582_912.0;
+    let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
+    // Cody–Waite: ln 2 split in two so r keeps full precision.
+    let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
+    let mut p = 1.987_569_1e-4f32;
+    p = p * r + 1.398_199_9e-3;
+    p = p * r + 8.333_452e-3;
+    p = p * r + 4.166_579_6e-2;
+    p = p * r + 1.666_666_5e-1;
+    p = p * r + 0.5;
+    let e = p * r * r + r + 1.0;
+    // 2^n through the exponent bits; n is in [−126, 127] after the clamp.
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    e * scale
+}
