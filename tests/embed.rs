@@ -135,6 +135,9 @@ fn host_encoder_equals_burn_path(dir: &Path) {
         tok.encode(1, "M").unwrap(),
         tok.encode(2, "LPPLERL<mask>L").unwrap(),
         tok.encode(3, "MEELSQALASSFSVSQDDLIKKLQELSIDDGG").unwrap(),
+        // Long enough for the matmul attention of long sequences.
+        tok.encode(4, &"MEELSQALASSFSVSQDDLIKKLQELSIDDGGLALKLAGLDI".repeat(3))
+            .unwrap(),
     ];
     let batch: Vec<_> = seqs.iter().collect();
     let d = host.hidden_size();

@@ -317,6 +317,11 @@ impl HostEncoder {
             s.scores.resize(padded, 0.0);
             s.keys_t.clear();
             s.keys_t.resize(hd * padded, 0.0);
+            if len >= GEMM_ATTENTION_FROM {
+                self.attention_gemm(start, len, s);
+                start += len;
+                continue;
+            }
             for h in 0..self.heads {
                 let (q_off, k_off, v_off) = (h * hd, d + h * hd, 2 * d + h * hd);
                 for j in 0..len {
@@ -345,13 +350,115 @@ impl HostEncoder {
     }
 }
 
+impl HostEncoder {
+    /// Attention of one long sequence (rows `start..start + len` of `s.qkv`), per head through
+    /// two matmuls: scores `Q Kᵀ` (`[len, len]`), a row softmax, then `P V` into `s.context`.
+    #[inline(always)]
+    fn attention_gemm(&self, start: usize, len: usize, s: &mut Scratch) {
+        let d = self.hidden;
+        let hd = self.head_dim();
+        let width = (3 * d) as isize;
+        let scale = 1.0 / (hd as f32).sqrt();
+        s.scores.clear();
+        s.scores.resize(len * len, 0.0);
+        for h in 0..self.heads {
+            let (q_off, k_off, v_off) = (h * hd, d + h * hd, 2 * d + h * hd);
+            let base = start * 3 * d;
+            // SAFETY: Q, K and V are `len` rows of `hd` columns at row stride `width` inside
+            // `s.qkv`; scores is `len × len`; the context block is `len` rows of `hd` columns
+            // at row stride `d` inside `s.context`. Destinations alias no source.
+            unsafe {
+                gemm(
+                    len,
+                    len,
+                    hd,
+                    s.scores.as_mut_ptr(),
+                    1,
+                    len as isize,
+                    false,
+                    s.qkv.as_ptr().add(base + q_off),
+                    1,
+                    width,
+                    s.qkv.as_ptr().add(base + k_off),
+                    width,
+                    1,
+                    0.0,
+                    scale,
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
+            for row in s.scores.chunks_exact_mut(len) {
+                let max = row.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+                for v in row.iter_mut() {
+                    *v = exp(*v - max);
+                }
+                let inv = 1.0 / sum(row);
+                row.iter_mut().for_each(|v| *v *= inv);
+            }
+            unsafe {
+                gemm(
+                    len,
+                    hd,
+                    len,
+                    s.context.as_mut_ptr().add(start * d + q_off),
+                    1,
+                    d as isize,
+                    false,
+                    s.scores.as_ptr(),
+                    1,
+                    len as isize,
+                    s.qkv.as_ptr().add(base + v_off),
+                    1,
+                    width,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
+        }
+    }
+}
+
+/// From this many tokens a sequence's attention goes through `gemm` (below it, the blocked loops:
+/// a call per head costs more than the work on peptides).
+const GEMM_ATTENTION_FROM: usize = 64;
+
 /// Keys per block of the attention loops: one 512-bit register of f32.
 const BLOCK: usize = 16;
 
-/// `scores[j] = q · k_j` for `keys_t` = keys transposed, `[q.len(), padded]`.
+/// `scores[j] = q · k_j` for `keys_t` = keys transposed, `[q.len(), padded]`. Four blocks of keys
+/// at a time where there are that many: each block's sum is a chain of dependent multiply-adds,
+/// and four independent chains keep the FMA units busy on long sequences.
 #[inline(always)]
 fn query_scores(q: &[f32], keys_t: &[f32], padded: usize, scores: &mut [f32]) {
-    for j0 in (0..padded).step_by(BLOCK) {
+    const WIDE: usize = 4 * BLOCK;
+    let mut j0 = 0;
+    while j0 + WIDE <= padded {
+        let (mut a0, mut a1, mut a2, mut a3) =
+            ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
+        for (c, &qc) in q.iter().enumerate() {
+            let row: &[f32; WIDE] = keys_t[c * padded + j0..][..WIDE]
+                .try_into()
+                .unwrap_or(&[0.0; WIDE]);
+            for k in 0..BLOCK {
+                a0[k] += qc * row[k];
+                a1[k] += qc * row[BLOCK + k];
+                a2[k] += qc * row[2 * BLOCK + k];
+                a3[k] += qc * row[3 * BLOCK + k];
+            }
+        }
+        for (k, a) in [a0, a1, a2, a3].iter().enumerate() {
+            scores[j0 + k * BLOCK..j0 + (k + 1) * BLOCK].copy_from_slice(a);
+        }
+        j0 += WIDE;
+    }
+    while j0 < padded {
         let mut acc = [0f32; BLOCK];
         for (c, qc) in q.iter().enumerate() {
             let row = &keys_t[c * padded + j0..][..BLOCK];
@@ -360,6 +467,7 @@ fn query_scores(q: &[f32], keys_t: &[f32], padded: usize, scores: &mut [f32]) {
             }
         }
         scores[j0..j0 + BLOCK].copy_from_slice(&acc);
+        j0 += BLOCK;
     }
 }
 
@@ -371,16 +479,35 @@ fn weighted_values(p: &[f32], values: &[f32], stride: usize, out: &mut [f32]) {
     let mut c0 = 0;
     // Full blocks with a fixed width, so the accumulator stays in one register.
     while c0 + BLOCK <= hd {
-        let mut acc = [0f32; BLOCK];
-        for (j, pj) in p.iter().enumerate() {
-            let v: &[f32; BLOCK] = values[j * stride + c0..][..BLOCK]
+        // Four accumulators over consecutive keys: independent chains of multiply-adds.
+        let row = |j: usize| -> &[f32; BLOCK] {
+            values[j * stride + c0..][..BLOCK]
                 .try_into()
-                .unwrap_or(&[0.0; BLOCK]);
-            for (a, x) in acc.iter_mut().zip(v) {
-                *a += pj * x;
+                .unwrap_or(&[0.0; BLOCK])
+        };
+        let (mut a0, mut a1, mut a2, mut a3) =
+            ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
+        let quads = p.len() / 4;
+        for q in 0..quads {
+            let j = 4 * q;
+            let (v0, v1, v2, v3) = (row(j), row(j + 1), row(j + 2), row(j + 3));
+            let (p0, p1, p2, p3) = (p[j], p[j + 1], p[j + 2], p[j + 3]);
+            for k in 0..BLOCK {
+                a0[k] += p0 * v0[k];
+                a1[k] += p1 * v1[k];
+                a2[k] += p2 * v2[k];
+                a3[k] += p3 * v3[k];
             }
         }
-        out[c0..c0 + BLOCK].copy_from_slice(&acc);
+        for (j, &pj) in p.iter().enumerate().skip(4 * quads) {
+            let v = row(j);
+            for k in 0..BLOCK {
+                a0[k] += pj * v[k];
+            }
+        }
+        for (k, o) in out[c0..c0 + BLOCK].iter_mut().enumerate() {
+            *o = (a0[k] + a1[k]) + (a2[k] + a3[k]);
+        }
         c0 += BLOCK;
     }
     if c0 < hd {
@@ -423,7 +550,7 @@ mod tests {
     #[test]
     fn attention_blocks_equal_plain_loops() {
         for hd in [8, 16, 24, 40] {
-            for len in [1, 5, 16, 17, 33] {
+            for len in [1, 5, 16, 17, 33, 64, 70, 200] {
                 let q = values(hd, 1);
                 let keys = values(len * hd, 2);
                 let padded = len.div_ceil(BLOCK) * BLOCK;
