@@ -240,7 +240,7 @@ impl HostEncoder {
             if every_layer {
                 streams.push(x.clone());
             }
-            self.layer_forward(l, &mut x, sequences, &rotary, &mut scratch, n);
+            layer_simd(self, l, &mut x, sequences, &rotary, &mut scratch, n);
         }
         if layer >= self.layers.len() {
             if every_layer {
@@ -251,18 +251,6 @@ impl HostEncoder {
         }
         streams.push(x);
         streams
-    }
-
-    fn layer_forward(
-        &self,
-        l: &HostLayer,
-        x: &mut [f32],
-        sequences: &[PackedSequence<'_>],
-        rotary: &Rotary,
-        s: &mut Scratch,
-        n: usize,
-    ) {
-        layer_simd(self, l, x, sequences, rotary, s, n);
     }
 
     #[inline(always)]
