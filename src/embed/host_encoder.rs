@@ -214,14 +214,8 @@ impl HostEncoder {
     }
 
     /// The residual stream after `layer` (0 = scaled embeddings, `layers.len()` = final output
-    /// after `emb_layer_norm_after`) for sequences packed end to end: `[Σ len, D]`. With
-    /// `every_layer`, the streams after each layer up to `layer` (index = layer number).
-    pub fn forward(
-        &self,
-        sequences: &[PackedSequence<'_>],
-        layer: usize,
-        every_layer: bool,
-    ) -> Vec<Vec<f32>> {
+    /// after `emb_layer_norm_after`) for sequences packed end to end: `[Σ len, D]`.
+    pub fn forward(&self, sequences: &[PackedSequence<'_>], layer: usize) -> Vec<f32> {
         let d = self.hidden;
         let n: usize = sequences.iter().map(|s| s.ids.len()).sum();
         let max_len = sequences.iter().map(|s| s.ids.len()).max().unwrap_or(0);
@@ -234,23 +228,15 @@ impl HostEncoder {
         }
         let rotary = Rotary::new(max_len, self.head_dim(), self.rotary_base);
         let mut scratch = Scratch::default();
-        let mut streams = Vec::new();
         let last = layer.min(self.layers.len());
         for l in &self.layers[..last] {
-            if every_layer {
-                streams.push(x.clone());
-            }
             layer_simd(self, l, &mut x, sequences, &rotary, &mut scratch, n);
         }
         if layer >= self.layers.len() {
-            if every_layer {
-                streams.push(x.clone());
-            }
             self.final_norm.apply(&x, &mut scratch.normed, d, self.eps);
             x = std::mem::take(&mut scratch.normed);
         }
-        streams.push(x);
-        streams
+        x
     }
 
     #[inline(always)]

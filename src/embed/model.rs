@@ -277,10 +277,7 @@ impl EsmModel {
             .zip(&scales)
             .map(|(s, scale)| PackedSequence { ids: &s.ids, scale })
             .collect();
-        let streams = host.forward(&packed, layer, false);
-        let x = streams
-            .last()
-            .ok_or_else(|| EmbedError::Backend("no output".into()))?;
+        let x = host.forward(&packed, layer);
         let d = self.config.hidden_size;
         let mut out = vec![0.0f32; batch.len() * t * d];
         let mut row = 0;
