@@ -27,7 +27,7 @@ use super::logistic::{Logistic, LogisticConfig};
 use super::metrics::{Confusion, Curve, POCKET_CLASSES, pr_auc, pr_curve, roc_curve};
 use super::model::BiLstmTagger;
 use super::predict::run_ensemble;
-use super::register::{Register, RegisterBounds, decode};
+use super::register::{Register, RegisterBounds, decode, pocket_residues};
 use super::trainer::EpochReport;
 
 pub const MODEL: &str = "model";
@@ -219,13 +219,6 @@ impl PeptideRow {
     fn new(e: &Example, methods: &[(&'static str, bool, Vec<MethodOutput>)], i: usize) -> Self {
         let residues: Vec<char> = e.sequence.chars().collect();
         let labelled = labelled_register(e);
-        let labelled_text: Vec<String> = labelled
-            .iter()
-            .enumerate()
-            .filter_map(|(k, p)| {
-                p.map(|p| format!("Φ{k} {}{}", residues.get(p).copied().unwrap_or('?'), p + 1))
-            })
-            .collect();
         let scored = labelled.iter().flatten().count() >= 2 && e.source != LabelSource::Mutation;
         Self {
             id: e.id.clone(),
@@ -233,7 +226,7 @@ impl PeptideRow {
             source: e.source.as_str().to_string(),
             plddt: e.plddt,
             sequence: e.sequence.clone(),
-            labelled: labelled_text.join(", "),
+            labelled: pocket_residues(&labelled, &e.sequence),
             mutations: e
                 .mutations
                 .iter()

@@ -227,18 +227,9 @@ impl Register {
 
     /// "Φ1 L4, Φ2 L8, …" with 1-based positions, for people.
     pub fn describe(&self, sequence: &str) -> String {
-        let residues: Vec<char> = sequence.chars().collect();
-        let parts: Vec<String> = self
-            .positions
-            .iter()
-            .enumerate()
-            .filter_map(|(k, p)| {
-                p.map(|p| format!("Φ{k} {}{}", residues.get(p).copied().unwrap_or('?'), p + 1))
-            })
-            .collect();
         format!(
             "{} ({}), p = {:.2}",
-            parts.join(", "),
+            pocket_residues(&self.positions, sequence),
             match self.orientation {
                 Orientation::Forward => "forward",
                 Orientation::Reverse => "reverse",
@@ -246,6 +237,19 @@ impl Register {
             self.probability
         )
     }
+}
+
+/// "Φ1 L4, Φ2 L8, …": the filled pockets of `positions` (0-based residues of `sequence`), 1-based.
+pub fn pocket_residues(positions: &[Option<usize>; 5], sequence: &str) -> String {
+    let residues: Vec<char> = sequence.chars().collect();
+    positions
+        .iter()
+        .enumerate()
+        .filter_map(|(k, p)| {
+            p.map(|p| format!("Φ{k} {}{}", residues.get(p).copied().unwrap_or('?'), p + 1))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The decoder's answer for one peptide.
