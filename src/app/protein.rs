@@ -81,14 +81,17 @@ pub fn scan_job(
             embedder.embed(pieces)
         })
         .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        out.push(ProteinScan::from_features(
-            &name,
-            &sequence,
-            &features,
-            &model,
-            TOP_CANDIDATES,
-            model.threshold,
-        ));
+        out.push(
+            ProteinScan::from_features(
+                &name,
+                &sequence,
+                &features,
+                &model,
+                TOP_CANDIDATES,
+                model.threshold,
+            )
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
+        );
     }
     Ok(out)
 }

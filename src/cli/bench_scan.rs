@@ -119,7 +119,9 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
     let mut found = 0usize;
     for seq in &proteome {
         let features = super::scan::embed_protein(&mut embedder, seq)?;
-        let probs = model.residue_probabilities(&features);
+        let probs = model
+            .residue_probabilities(&features)
+            .map_err(|e| anyhow::anyhow!(e))?;
         found += model
             .candidates(seq, &probs)
             .iter()
@@ -142,7 +144,9 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
             let seq = random_protein(&mut rng, len);
             let started = Instant::now();
             let features = super::scan::embed_protein(&mut embedder, &seq)?;
-            let probs = model.residue_probabilities(&features);
+            let probs = model
+                .residue_probabilities(&features)
+                .map_err(|e| anyhow::anyhow!(e))?;
             let candidates = model.candidates(&seq, &probs).len();
             let seconds = started.elapsed().as_secs_f64();
             println!(

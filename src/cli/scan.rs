@@ -13,9 +13,10 @@ use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
 use nesbind::labels::csv_field;
 use nesbind::nesdb::{NesTable, read_nesdb};
+use nesbind::scan::ranker::{WindowRanker, window_features};
 use nesbind::scan::{
-    Candidate, ProteinScan, ScanModel, ScanProtein, ScanTruth, WindowPlan, candidates,
-    embed_windowed, evaluate_scan, scan_summary,
+    Candidate, ProteinScan, ScanModel, ScanProtein, ScanTagger, ScanTruth, TaggerSettings,
+    WindowPlan, candidates, embed_windowed, evaluate_scan, scan_summary,
 };
 use nesbind::train::dataset::{ResidueEmbedder, folds_of_groups, groups};
 use nesbind::train::esm::EsmResidueEmbedder;
@@ -71,7 +72,16 @@ pub struct ScanArgs {
     pub cache: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
+    /// With --train: share of the BiLSTM context model in P(NES) (0 = the logistic model alone).
+    #[arg(long, default_value_t = DEFAULT_CONTEXT_SHARE)]
+    pub context_share: f32,
+    /// With --cv: the context-model shares scored side by side (each from the same fold models).
+    #[arg(long, value_delimiter = ',', default_values_t = vec![DEFAULT_CONTEXT_SHARE])]
+    pub cv_shares: Vec<f32>,
 }
+
+/// Share of the context model in the scan's P(NES), chosen by `--cv` (docs/scan.md).
+const DEFAULT_CONTEXT_SHARE: f32 = 0.0;
 
 pub fn run(args: &ScanArgs) -> anyhow::Result<()> {
     let cancel = Arc::new(AtomicBool::new(false));
@@ -190,20 +200,29 @@ fn embed_all(
     Ok(out)
 }
 
-fn fit(
-    proteins: &[&TrainProtein],
-    features: &[&Vec<Vec<f32>>],
-    embedder: &EsmResidueEmbedder,
-    tables: &str,
-) -> ScanModel {
-    let labels: Vec<Vec<bool>> = proteins
+/// Each residue's "in an export signal" flag, per protein.
+fn nes_flags(proteins: &[&TrainProtein]) -> Vec<Vec<bool>> {
+    proteins
         .iter()
         .map(|p| {
             (0..p.sequence.len())
                 .map(|i| p.nes.iter().any(|r| r.contains(&i)))
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// The residue models fitted on `proteins`: the logistic one, its register-type prior and, when
+/// `share` > 0, the BiLSTM context model holding that share of P(NES).
+fn fit_residue(
+    proteins: &[&TrainProtein],
+    features: &[&Vec<Vec<f32>>],
+    embedder: &EsmResidueEmbedder,
+    tables: &str,
+    share: f32,
+    cancel: &AtomicBool,
+) -> anyhow::Result<ScanModel> {
+    let labels = nes_flags(proteins);
     let data: Vec<ScanProtein<'_>> = features
         .iter()
         .zip(&labels)
@@ -231,8 +250,113 @@ fn fit(
             )
         })
     }));
-    model.threshold = recall_threshold(&model, proteins, features, TARGET_RECALL);
-    model
+    if share <= 0.0 {
+        return Ok(model);
+    }
+    let mut bar = ProgressBar::new("training the context model", true);
+    let tagger = ScanTagger::fit(
+        &data,
+        &TaggerSettings::default(),
+        &burn::tensor::Device::flex(),
+        &mut |r| bar.update(r.epoch, r.epochs),
+        cancel,
+    )
+    .map_err(|e| anyhow::anyhow!("context model: {e}"))?;
+    bar.finish();
+    Ok(model.with_tagger(tagger, share))
+}
+
+fn probabilities_of(
+    model: &ScanModel,
+    features: &[&Vec<Vec<f32>>],
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    features
+        .iter()
+        .map(|f| {
+            model
+                .residue_probabilities(f)
+                .map_err(|e| anyhow::anyhow!(e))
+        })
+        .collect()
+}
+
+/// Inner folds for the window ranker's training windows.
+const INNER_FOLDS: usize = 5;
+
+/// P(NES) of every protein from residue models that did not see its group (inner
+/// `INNER_FOLDS`-fold split): what the window ranker must learn from, since in-sample
+/// probabilities are more confident than any new protein's.
+fn out_of_fold(
+    proteins: &[&TrainProtein],
+    features: &[&Vec<Vec<f32>>],
+    embedder: &EsmResidueEmbedder,
+    tables: &str,
+    share: f32,
+    cancel: &AtomicBool,
+) -> anyhow::Result<Vec<Vec<f32>>> {
+    let keys: Vec<(&str, &str)> = proteins
+        .iter()
+        .map(|p| (p.key.as_str(), p.sequence.as_str()))
+        .collect();
+    let fold = folds_of_groups(&groups(&keys), INNER_FOLDS, CV_SEED);
+    let mut out = vec![Vec::new(); proteins.len()];
+    for f in 0..INNER_FOLDS {
+        anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
+        let (rest, held): (Vec<usize>, Vec<usize>) =
+            (0..proteins.len()).partition(|&i| fold[i] != f);
+        if held.is_empty() || rest.is_empty() {
+            continue;
+        }
+        let model = fit_residue(
+            &rest.iter().map(|&i| proteins[i]).collect::<Vec<_>>(),
+            &rest.iter().map(|&i| features[i]).collect::<Vec<_>>(),
+            embedder,
+            tables,
+            share,
+            cancel,
+        )?;
+        let held_f: Vec<&Vec<Vec<f32>>> = held.iter().map(|&i| features[i]).collect();
+        for (&i, p) in held.iter().zip(probabilities_of(&model, &held_f)?) {
+            out[i] = p;
+        }
+    }
+    Ok(out)
+}
+
+/// The scan model fitted on `proteins`: residue models, the window ranker (on out-of-fold P(NES))
+/// and the threshold at LocNES's recall on those proteins (same out-of-fold scores).
+fn fit(
+    proteins: &[&TrainProtein],
+    features: &[&Vec<Vec<f32>>],
+    embedder: &EsmResidueEmbedder,
+    tables: &str,
+    share: f32,
+    cancel: &AtomicBool,
+) -> anyhow::Result<ScanModel> {
+    let mut model = fit_residue(proteins, features, embedder, tables, share, cancel)?;
+    let oof = out_of_fold(proteins, features, embedder, tables, share, cancel)?;
+    let windows: Vec<(Vec<f32>, bool)> = proteins
+        .iter()
+        .zip(&oof)
+        .flat_map(|(p, probs)| {
+            candidates(&p.sequence, probs).into_iter().map(|c| {
+                (
+                    window_features(p.sequence.as_bytes(), probs, &c),
+                    nesbind::scan::evaluate::is_real(&c.span, &p.nes),
+                )
+            })
+        })
+        .collect();
+    let real = windows.iter().filter(|w| w.1).count();
+    model.ranker = Some(WindowRanker::fit(
+        &windows,
+        format!(
+            "{} consensus windows ({real} real) of the training proteins, P(NES) from {INNER_FOLDS}-fold out-of-fold residue models",
+            windows.len()
+        ),
+    ));
+    model.threshold = recall_threshold(&model, proteins, &oof, TARGET_RECALL);
+    Ok(model)
 }
 
 /// Fold assignment seed of `--cv` (the same as `nesbind evaluate --cv`'s default).
@@ -243,20 +367,17 @@ const NEGATIVE_STRIDE: usize = 8;
 /// The threshold is set where the training proteins' NESs are found at LocNES's recall.
 const TARGET_RECALL: f32 = 0.68;
 
-/// The highest candidate score at which `TARGET_RECALL` of the proteins' NESs are found.
+/// The highest candidate score at which `TARGET_RECALL` of the proteins' NESs are found, from the
+/// proteins' residue probabilities `probs`.
 fn recall_threshold(
     model: &ScanModel,
     proteins: &[&TrainProtein],
-    features: &[&Vec<Vec<f32>>],
+    probs: &[Vec<f32>],
     recall: f32,
 ) -> f32 {
-    let probs: Vec<Vec<f32>> = features
-        .iter()
-        .map(|f| model.residue_probabilities(f))
-        .collect();
     // For each NES: the best score of a candidate that is real for it.
     let mut best: Vec<f32> = Vec::new();
-    for (p, pr) in proteins.iter().zip(&probs) {
+    for (p, pr) in proteins.iter().zip(probs) {
         let cands = model.candidates(&p.sequence, pr);
         for r in &p.nes {
             let s = cands
@@ -288,14 +409,15 @@ fn train(
     let refs: Vec<&TrainProtein> = proteins.iter().collect();
     let frefs: Vec<&Vec<Vec<f32>>> = features.iter().collect();
     let names = table_names(&tables);
-    let model = fit(&refs, &frefs, embedder, &names);
+    let model = fit(&refs, &frefs, embedder, &names, args.context_share, cancel)?;
     model
         .save(dir)
         .with_context(|| format!("writing the scan model to {}", dir.display()))?;
     println!(
-        "scan model written to {} (threshold {:.3}: recall {TARGET_RECALL} on its training proteins); {}",
+        "scan model written to {} (threshold {:.3}: recall {TARGET_RECALL} on its training proteins; context model share {}); {}",
         dir.display(),
         model.threshold,
+        model.blend,
         model.trained_on
     );
     Ok(())
@@ -342,65 +464,85 @@ fn cross_validate(
         proteins.len()
     );
     let names = table_names(&tables);
-    let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); proteins.len()];
-    let mut thresholds = Vec::new();
-    let mut priors = Vec::new();
-    for f in 0..folds {
-        anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
-        let train_idx: Vec<usize> = (0..proteins.len()).filter(|&i| fold[i] != f).collect();
-        let refs: Vec<&TrainProtein> = train_idx.iter().map(|&i| &proteins[i]).collect();
-        let frefs: Vec<&Vec<Vec<f32>>> = train_idx.iter().map(|&i| &features[i]).collect();
-        let model = fit(&refs, &frefs, embedder, &names);
-        thresholds.push(model.threshold);
-        priors.push(model.class_prior.clone());
-        for i in (0..proteins.len()).filter(|&i| fold[i] == f) {
-            probabilities[i] = model.residue_probabilities(&features[i]);
-        }
-        eprintln!(
-            "fold {}: trained on {} proteins, threshold {:.3}",
-            f + 1,
-            refs.len(),
-            model.threshold
-        );
-    }
-    thresholds.sort_by(f32::total_cmp);
-    let threshold = thresholds[thresholds.len() / 2];
-    let truths: Vec<ScanTruth<'_>> = proteins
-        .iter()
-        .zip(&probabilities)
-        .zip(&fold)
-        .map(|((p, pr), f)| ScanTruth {
-            sequence: &p.sequence,
-            nes: &p.nes,
-            probabilities: pr,
-            prior: priors.get(*f),
-        })
-        .collect();
-    let report = evaluate_scan(&truths, threshold);
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    write_candidates_csv(
-        &out.join("candidates.csv"),
-        &proteins,
-        &probabilities,
-        &fold,
-    )?;
+    // Every share is scored on the same folds.
+    let mut shares: Vec<f32> = args.cv_shares.clone();
+    if !shares.contains(&args.context_share) {
+        shares.push(args.context_share);
+    }
+    let settings = TaggerSettings::default();
     let mut text = format!(
         "Protocol: {folds}-fold cross-validation of the scan model grouped by protein and shared 8-residue stretches; \
          LocNES protocol (candidates = every consensus-class window; real = at least half inside an annotated signal); \
-         tables: {names}; model score = mean P(NES) over the window moved by the register-type prior of the training folds; \
-         model threshold = median of the folds' training thresholds\n\n"
+         tables: {names}; model score = the window ranker's P(real NES), fitted on the training folds' windows with \
+         {INNER_FOLDS}-fold out-of-fold P(NES); model threshold = median of the folds' training thresholds; \
+         residue P(NES) = (1 - share) · logistic + share · BiLSTM context model (crop {}, stride {}, hidden {} × {} layers, seed {})\n",
+        settings.crop, settings.stride, settings.hidden, settings.layers, settings.seed
     );
-    text.push_str(&scan_summary(&report));
+    let mut reports = Vec::new();
+    for &share in &shares {
+        let mut probabilities: Vec<Vec<f32>> = vec![Vec::new(); proteins.len()];
+        let mut thresholds = Vec::new();
+        let mut models: Vec<ScanModel> = Vec::new();
+        for f in 0..folds {
+            anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
+            let train_idx: Vec<usize> = (0..proteins.len()).filter(|&i| fold[i] != f).collect();
+            let test_idx: Vec<usize> = (0..proteins.len()).filter(|&i| fold[i] == f).collect();
+            let refs: Vec<&TrainProtein> = train_idx.iter().map(|&i| &proteins[i]).collect();
+            let frefs: Vec<&Vec<Vec<f32>>> = train_idx.iter().map(|&i| &features[i]).collect();
+            let test_f: Vec<&Vec<Vec<f32>>> = test_idx.iter().map(|&i| &features[i]).collect();
+            let model = fit(&refs, &frefs, embedder, &names, share, cancel)?;
+            for (&i, p) in test_idx.iter().zip(probabilities_of(&model, &test_f)?) {
+                probabilities[i] = p;
+            }
+            eprintln!(
+                "share {share}, fold {}: trained on {} proteins, threshold {:.3}",
+                f + 1,
+                refs.len(),
+                model.threshold
+            );
+            thresholds.push(model.threshold);
+            models.push(model);
+        }
+        thresholds.sort_by(f32::total_cmp);
+        let threshold = thresholds[thresholds.len() / 2];
+        let truths: Vec<ScanTruth<'_>> = proteins
+            .iter()
+            .zip(&probabilities)
+            .zip(&fold)
+            .map(|((p, pr), f)| ScanTruth {
+                sequence: &p.sequence,
+                nes: &p.nes,
+                probabilities: pr,
+                model: models.get(*f),
+            })
+            .collect();
+        let report = evaluate_scan(&truths, threshold);
+        text.push_str(&format!("\n## context model share {share}\n\n"));
+        text.push_str(&scan_summary(&report));
+        if share == args.context_share {
+            write_candidates_csv(
+                &out.join("candidates.csv"),
+                &proteins,
+                &probabilities,
+                &fold,
+            )?;
+        }
+        reports.push(serde_json::json!({ "context_share": share, "report": report }));
+    }
     std::fs::write(out.join("summary.txt"), &text)
         .with_context(|| format!("writing {}", out.join("summary.txt").display()))?;
     std::fs::write(
         out.join("metrics.json"),
-        serde_json::to_string_pretty(&report).context("formatting the report")?,
+        serde_json::to_string_pretty(&reports).context("formatting the report")?,
     )
     .with_context(|| format!("writing {}", out.join("metrics.json").display()))?;
     print!("{text}");
     Ok(())
 }
+
+/// Residues on each side of a window written with it to candidates.csv.
+const CONTEXT_FLANK: usize = 10;
 
 /// Every consensus window of every protein with its out-of-fold scores and whether it is real, for
 /// inspecting the ranking.
@@ -415,7 +557,7 @@ fn write_candidates_csv(
     );
     writeln!(
         w,
-        "protein,fold,length,start,end,class,orientation,rev_type,phi0,mean_p,max_p,phi_mean_p,real"
+        "protein,fold,length,start,end,class,orientation,rev_type,phi0,mean_p,max_p,phi_mean_p,real,phi,context"
     )?;
     for ((p, probs), f) in proteins.iter().zip(probabilities).zip(fold) {
         for c in candidates(&p.sequence, probs) {
@@ -429,7 +571,7 @@ fn write_candidates_csv(
             let max = probs[c.span.clone()].iter().copied().fold(0.0f32, f32::max);
             writeln!(
                 w,
-                "{},{f},{},{},{},{},{:?},{},{},{:.5},{:.5},{:.5},{}",
+                "{},{f},{},{},{},{},{:?},{},{},{:.5},{:.5},{:.5},{},{},{}",
                 csv_field(&p.key),
                 p.sequence.len(),
                 c.span.start + 1,
@@ -441,7 +583,15 @@ fn write_candidates_csv(
                 c.score,
                 max,
                 phi.iter().sum::<f32>() / phi.len().max(1) as f32,
-                u8::from(nesbind::scan::evaluate::is_real(&c.span, &p.nes))
+                u8::from(nesbind::scan::evaluate::is_real(&c.span, &p.nes)),
+                c.pattern
+                    .positions
+                    .iter()
+                    .map(|q| q.map_or("-".to_string(), |i| (i + 1).to_string()))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                &p.sequence[c.span.start.saturating_sub(CONTEXT_FLANK)
+                    ..(c.span.end + CONTEXT_FLANK).min(p.sequence.len())]
             )?;
         }
     }
@@ -581,7 +731,8 @@ fn scan(
         };
         let features = embed_protein(embedder, &sequence).with_context(|| name.clone())?;
         let result =
-            ProteinScan::from_features(&name, &sequence, &features, &model, args.top, threshold);
+            ProteinScan::from_features(&name, &sequence, &features, &model, args.top, threshold)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         let probs = &result.probabilities;
         let cands: Vec<CandidateJson> = result
             .candidates

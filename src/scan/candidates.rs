@@ -105,7 +105,8 @@ pub fn candidates_with_prior(
     out
 }
 
-fn sort_ranked(out: &mut [Candidate]) {
+/// Best score first; near-equal scores in the consensus rule's order, then by position.
+pub fn sort_ranked(out: &mut [Candidate]) {
     // Scores equal to 1e-4 are a tie, which the consensus rule's own ranking breaks (class 1a
     // before 2 on PKI's LALKLAGLDI, as in 3NBY).
     let key = |c: &Candidate| (c.score * 1e4).round() as i64;

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::candidates::{Candidate, candidates_with_prior};
+use super::candidates::{Candidate, candidates};
 use crate::train::metrics::pr_auc;
 use crate::train::patterns::best_register;
 
@@ -20,8 +20,9 @@ pub struct ScanTruth<'a> {
     pub nes: &'a [Range<usize>],
     /// The model's P(NES) per residue.
     pub probabilities: &'a [f32],
-    /// The register-type prior of the model that scored this protein.
-    pub prior: Option<&'a super::candidates::ClassPrior>,
+    /// The model that scored this protein (its window ranker or register-type prior ranks the
+    /// candidates); `None`: mean P(NES) alone.
+    pub model: Option<&'a super::ScanModel>,
 }
 
 /// A point of a precision–recall curve at one score threshold.
@@ -93,7 +94,10 @@ fn elm_spans(sequence: &str) -> Vec<Range<usize>> {
 pub fn evaluate_scan(proteins: &[ScanTruth<'_>], threshold: f32) -> ScanReport {
     let scored: Vec<Vec<Candidate>> = proteins
         .iter()
-        .map(|p| candidates_with_prior(p.sequence, p.probabilities, p.prior))
+        .map(|p| match p.model {
+            Some(m) => m.candidates(p.sequence, p.probabilities),
+            None => candidates(p.sequence, p.probabilities),
+        })
         .collect();
     let nes: usize = proteins.iter().map(|p| p.nes.len()).sum();
     let all: Vec<(f32, bool, usize)> = scored
@@ -383,7 +387,7 @@ mod tests {
                 sequence: seq,
                 nes: &nes,
                 probabilities: &probs,
-                prior: None,
+                model: None,
             }],
             0.5,
         );

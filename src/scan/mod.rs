@@ -6,6 +6,8 @@
 pub mod candidates;
 pub mod evaluate;
 pub mod model;
+pub mod ranker;
+pub mod tagger;
 pub mod windows;
 
 pub use candidates::{
@@ -13,6 +15,8 @@ pub use candidates::{
 };
 pub use evaluate::{ScanReport, ScanTruth, evaluate_scan, scan_summary};
 pub use model::{ScanModel, ScanProtein};
+pub use ranker::WindowRanker;
+pub use tagger::{ScanTagger, TaggerSettings};
 pub use windows::{ESM_MAX_RESIDUES, WindowPlan, embed_windowed};
 
 /// The scan model that ships with nesbind (`assets/models/nesbind_scan_default`).
@@ -41,20 +45,20 @@ impl ProteinScan {
         model: &ScanModel,
         top: usize,
         threshold: f32,
-    ) -> Self {
-        let probabilities = model.residue_probabilities(features);
+    ) -> Result<Self, String> {
+        let probabilities = model.residue_probabilities(features)?;
         let ranked: Vec<Candidate> = model
             .candidates(sequence, &probabilities)
             .into_iter()
             .filter(|c| c.score >= threshold)
             .collect();
-        Self {
+        Ok(Self {
             name: name.to_string(),
             sequence: sequence.to_string(),
             candidates: distinct(&ranked, top),
             probabilities,
             threshold,
-        }
+        })
     }
 
     /// The residues of a candidate.
