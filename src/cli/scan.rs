@@ -212,60 +212,6 @@ fn nes_flags(proteins: &[&TrainProtein]) -> Vec<Vec<bool>> {
         .collect()
 }
 
-/// The residue models fitted on `proteins`: the logistic one, its register-type prior and, when
-/// `share` > 0, the BiLSTM context model holding that share of P(NES).
-fn fit_residue(
-    proteins: &[&TrainProtein],
-    features: &[&Vec<Vec<f32>>],
-    embedder: &EsmResidueEmbedder,
-    tables: &str,
-    share: f32,
-    cancel: &AtomicBool,
-) -> anyhow::Result<ScanModel> {
-    let labels = nes_flags(proteins);
-    let data: Vec<ScanProtein<'_>> = features
-        .iter()
-        .zip(&labels)
-        .map(|(f, l)| ScanProtein {
-            features: f,
-            in_nes: l,
-        })
-        .collect();
-    let residues: usize = proteins.iter().map(|p| p.sequence.len()).sum();
-    let mut model = ScanModel::fit(
-        &data,
-        embedder.info(),
-        NEGATIVE_STRIDE,
-        format!(
-            "{} NESdb proteins ({residues} residues, {} export signals) from {tables}",
-            proteins.len(),
-            proteins.iter().map(|p| p.nes.len()).sum::<usize>()
-        ),
-    );
-    model.class_prior = nesbind::scan::ClassPrior::fit(proteins.iter().flat_map(|p| {
-        candidates(&p.sequence, &[]).into_iter().map(|c| {
-            (
-                c.pattern.label(),
-                nesbind::scan::evaluate::is_real(&c.span, &p.nes),
-            )
-        })
-    }));
-    if share <= 0.0 {
-        return Ok(model);
-    }
-    let mut bar = ProgressBar::new("training the context model", true);
-    let tagger = ScanTagger::fit(
-        &data,
-        &TaggerSettings::default(),
-        &burn::tensor::Device::flex(),
-        &mut |r| bar.update(r.epoch, r.epochs),
-        cancel,
-    )
-    .map_err(|e| anyhow::anyhow!("context model: {e}"))?;
-    bar.finish();
-    Ok(model.with_tagger(tagger, share))
-}
-
 fn probabilities_of(
     model: &ScanModel,
     features: &[&Vec<Vec<f32>>],
@@ -283,80 +229,127 @@ fn probabilities_of(
 /// Inner folds for the window ranker's training windows.
 const INNER_FOLDS: usize = 5;
 
-/// P(NES) of every protein from residue models that did not see its group (inner
-/// `INNER_FOLDS`-fold split): what the window ranker must learn from, since in-sample
-/// probabilities are more confident than any new protein's.
-fn out_of_fold(
-    proteins: &[&TrainProtein],
-    features: &[&Vec<Vec<f32>>],
-    embedder: &EsmResidueEmbedder,
-    tables: &str,
+/// How a scan model is fitted: the embedder its features came from, the tables named in its
+/// provenance, the context model's share of P(NES), and the cancel flag.
+struct Recipe<'a> {
+    embedder: &'a EsmResidueEmbedder,
+    tables: &'a str,
     share: f32,
-    cancel: &AtomicBool,
-) -> anyhow::Result<Vec<Vec<f32>>> {
-    let keys: Vec<(&str, &str)> = proteins
-        .iter()
-        .map(|p| (p.key.as_str(), p.sequence.as_str()))
-        .collect();
-    let fold = folds_of_groups(&groups(&keys), INNER_FOLDS, CV_SEED);
-    let mut out = vec![Vec::new(); proteins.len()];
-    for f in 0..INNER_FOLDS {
-        anyhow::ensure!(!cancel.load(Ordering::Relaxed), "cancelled");
-        let (rest, held): (Vec<usize>, Vec<usize>) =
-            (0..proteins.len()).partition(|&i| fold[i] != f);
-        if held.is_empty() || rest.is_empty() {
-            continue;
-        }
-        let model = fit_residue(
-            &rest.iter().map(|&i| proteins[i]).collect::<Vec<_>>(),
-            &rest.iter().map(|&i| features[i]).collect::<Vec<_>>(),
-            embedder,
-            tables,
-            share,
-            cancel,
-        )?;
-        let held_f: Vec<&Vec<Vec<f32>>> = held.iter().map(|&i| features[i]).collect();
-        for (&i, p) in held.iter().zip(probabilities_of(&model, &held_f)?) {
-            out[i] = p;
-        }
-    }
-    Ok(out)
+    cancel: &'a AtomicBool,
 }
 
-/// The scan model fitted on `proteins`: residue models, the window ranker (on out-of-fold P(NES))
-/// and the threshold at LocNES's recall on those proteins (same out-of-fold scores).
-fn fit(
-    proteins: &[&TrainProtein],
-    features: &[&Vec<Vec<f32>>],
-    embedder: &EsmResidueEmbedder,
-    tables: &str,
-    share: f32,
-    cancel: &AtomicBool,
-) -> anyhow::Result<ScanModel> {
-    let mut model = fit_residue(proteins, features, embedder, tables, share, cancel)?;
-    let oof = out_of_fold(proteins, features, embedder, tables, share, cancel)?;
-    let windows: Vec<(Vec<f32>, bool)> = proteins
-        .iter()
-        .zip(&oof)
-        .flat_map(|(p, probs)| {
-            candidates(&p.sequence, probs).into_iter().map(|c| {
+impl Recipe<'_> {
+    /// The residue models fitted on `proteins`: the logistic one, its register-type prior and, when
+    /// `share` > 0, the BiLSTM context model holding that share of P(NES).
+    fn fit_residue(
+        &self,
+        proteins: &[&TrainProtein],
+        features: &[&Vec<Vec<f32>>],
+    ) -> anyhow::Result<ScanModel> {
+        let (embedder, tables, share, cancel) =
+            (self.embedder, self.tables, self.share, self.cancel);
+        let labels = nes_flags(proteins);
+        let data = ScanProtein::pair(features, &labels);
+        let residues: usize = proteins.iter().map(|p| p.sequence.len()).sum();
+        let mut model = ScanModel::fit(
+            &data,
+            embedder.info(),
+            NEGATIVE_STRIDE,
+            format!(
+                "{} NESdb proteins ({residues} residues, {} export signals) from {tables}",
+                proteins.len(),
+                proteins.iter().map(|p| p.nes.len()).sum::<usize>()
+            ),
+        );
+        model.class_prior = nesbind::scan::ClassPrior::fit(proteins.iter().flat_map(|p| {
+            candidates(&p.sequence, &[]).into_iter().map(|c| {
                 (
-                    window_features(p.sequence.as_bytes(), probs, &c),
+                    c.pattern.label(),
                     nesbind::scan::evaluate::is_real(&c.span, &p.nes),
                 )
             })
-        })
-        .collect();
-    let real = windows.iter().filter(|w| w.1).count();
-    model.ranker = Some(WindowRanker::fit(
-        &windows,
-        format!(
-            "{} consensus windows ({real} real) of the training proteins, P(NES) from {INNER_FOLDS}-fold out-of-fold residue models",
-            windows.len()
-        ),
-    ));
-    model.threshold = recall_threshold(&model, proteins, &oof, TARGET_RECALL);
-    Ok(model)
+        }));
+        if share <= 0.0 {
+            return Ok(model);
+        }
+        let mut bar = ProgressBar::new("training the context model", true);
+        let tagger = ScanTagger::fit(
+            &data,
+            &TaggerSettings::default(),
+            &burn::tensor::Device::flex(),
+            &mut |r| bar.update(r.epoch, r.epochs),
+            cancel,
+        )
+        .map_err(|e| anyhow::anyhow!("context model: {e}"))?;
+        bar.finish();
+        Ok(model.with_tagger(tagger, share))
+    }
+
+    /// P(NES) of every protein from residue models that did not see its group (inner
+    /// `INNER_FOLDS`-fold split): what the window ranker must learn from, since in-sample
+    /// probabilities are more confident than any new protein's.
+    fn out_of_fold(
+        &self,
+        proteins: &[&TrainProtein],
+        features: &[&Vec<Vec<f32>>],
+    ) -> anyhow::Result<Vec<Vec<f32>>> {
+        let keys: Vec<(&str, &str)> = proteins
+            .iter()
+            .map(|p| (p.key.as_str(), p.sequence.as_str()))
+            .collect();
+        let fold = folds_of_groups(&groups(&keys), INNER_FOLDS, CV_SEED);
+        let mut out = vec![Vec::new(); proteins.len()];
+        for f in 0..INNER_FOLDS {
+            anyhow::ensure!(!self.cancel.load(Ordering::Relaxed), "cancelled");
+            let (rest, held): (Vec<usize>, Vec<usize>) =
+                (0..proteins.len()).partition(|&i| fold[i] != f);
+            if held.is_empty() || rest.is_empty() {
+                continue;
+            }
+            let model = self.fit_residue(
+                &rest.iter().map(|&i| proteins[i]).collect::<Vec<_>>(),
+                &rest.iter().map(|&i| features[i]).collect::<Vec<_>>(),
+            )?;
+            let held_f: Vec<&Vec<Vec<f32>>> = held.iter().map(|&i| features[i]).collect();
+            for (&i, p) in held.iter().zip(probabilities_of(&model, &held_f)?) {
+                out[i] = p;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The scan model fitted on `proteins`: residue models, the window ranker (on out-of-fold P(NES))
+    /// and the threshold at LocNES's recall on those proteins (same out-of-fold scores).
+    fn fit(
+        &self,
+        proteins: &[&TrainProtein],
+        features: &[&Vec<Vec<f32>>],
+    ) -> anyhow::Result<ScanModel> {
+        let mut model = self.fit_residue(proteins, features)?;
+        let oof = self.out_of_fold(proteins, features)?;
+        let windows: Vec<(Vec<f32>, bool)> = proteins
+            .iter()
+            .zip(&oof)
+            .flat_map(|(p, probs)| {
+                candidates(&p.sequence, probs).into_iter().map(|c| {
+                    (
+                        window_features(p.sequence.as_bytes(), probs, &c),
+                        nesbind::scan::evaluate::is_real(&c.span, &p.nes),
+                    )
+                })
+            })
+            .collect();
+        let real = windows.iter().filter(|w| w.1).count();
+        model.ranker = Some(WindowRanker::fit(
+            &windows,
+            format!(
+                "{} consensus windows ({real} real) of the training proteins, P(NES) from {INNER_FOLDS}-fold out-of-fold residue models",
+                windows.len()
+            ),
+        ));
+        model.threshold = recall_threshold(&model, proteins, &oof, TARGET_RECALL);
+        Ok(model)
+    }
 }
 
 /// Fold assignment seed of `--cv` (the same as `nesbind evaluate --cv`'s default).
@@ -409,7 +402,13 @@ fn train(
     let refs: Vec<&TrainProtein> = proteins.iter().collect();
     let frefs: Vec<&Vec<Vec<f32>>> = features.iter().collect();
     let names = table_names(&tables);
-    let model = fit(&refs, &frefs, embedder, &names, args.context_share, cancel)?;
+    let model = Recipe {
+        embedder,
+        tables: &names,
+        share: args.context_share,
+        cancel,
+    }
+    .fit(&refs, &frefs)?;
     model
         .save(dir)
         .with_context(|| format!("writing the scan model to {}", dir.display()))?;
@@ -491,7 +490,13 @@ fn cross_validate(
             let refs: Vec<&TrainProtein> = train_idx.iter().map(|&i| &proteins[i]).collect();
             let frefs: Vec<&Vec<Vec<f32>>> = train_idx.iter().map(|&i| &features[i]).collect();
             let test_f: Vec<&Vec<Vec<f32>>> = test_idx.iter().map(|&i| &features[i]).collect();
-            let model = fit(&refs, &frefs, embedder, &names, share, cancel)?;
+            let model = Recipe {
+                embedder,
+                tables: &names,
+                share,
+                cancel,
+            }
+            .fit(&refs, &frefs)?;
             for (&i, p) in test_idx.iter().zip(probabilities_of(&model, &test_f)?) {
                 probabilities[i] = p;
             }

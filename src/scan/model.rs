@@ -61,6 +61,24 @@ pub struct ScanProtein<'a> {
     pub in_nes: &'a [bool],
 }
 
+impl<'a> ScanProtein<'a> {
+    /// Proteins from parallel lists of feature rows and NES flags.
+    pub fn pair<F, L>(features: &'a [F], in_nes: &'a [L]) -> Vec<Self>
+    where
+        F: AsRef<[Vec<f32>]>,
+        L: AsRef<[bool]>,
+    {
+        features
+            .iter()
+            .zip(in_nes)
+            .map(|(f, l)| ScanProtein {
+                features: f.as_ref(),
+                in_nes: l.as_ref(),
+            })
+            .collect()
+    }
+}
+
 /// Each residue's features followed by the mean features of residues `i - context ..= i + context`
 /// (clipped at the protein ends).
 pub fn context_features(rows: &[Vec<f32>], context: usize) -> Vec<Vec<f32>> {
@@ -278,14 +296,7 @@ mod tests {
             .iter()
             .map(|r| r.iter().map(|v| v[0] > 0.5).collect())
             .collect();
-        let proteins: Vec<ScanProtein> = rows
-            .iter()
-            .zip(&labels)
-            .map(|(f, l)| ScanProtein {
-                features: f,
-                in_nes: l,
-            })
-            .collect();
+        let proteins = ScanProtein::pair(&rows, &labels);
         let info = EmbeddingInfo {
             model: "test".into(),
             hash: "0".into(),

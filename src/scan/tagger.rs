@@ -275,14 +275,7 @@ mod tests {
             features.push(rows);
             labels.push(y);
         }
-        let proteins: Vec<ScanProtein> = features
-            .iter()
-            .zip(&labels)
-            .map(|(f, l)| ScanProtein {
-                features: f,
-                in_nes: l,
-            })
-            .collect();
+        let proteins = ScanProtein::pair(&features, &labels);
         let settings = TaggerSettings {
             crop: 64,
             stride: 48,
@@ -315,6 +308,9 @@ mod tests {
             .count();
         let positives = labels[0].iter().filter(|y| **y).count();
         assert!(correct >= 285, "{correct}/300 residues right");
-        assert!(found * 10 >= positives * 9, "{found}/{positives} positives found");
+        assert!(
+            found * 10 >= positives * 9,
+            "{found}/{positives} positives found"
+        );
     }
 }

@@ -158,14 +158,17 @@ impl NesbindApp {
             .include_y(1.0)
             .allow_scroll(false)
             .show(ui, |plot| {
+                // Each candidate is a bar over its residues as tall as its score (the window ranker's
+                // P(real NES)), on the threshold's scale; the line is the residues' P(NES).
                 for (k, c) in scan.candidates.iter().enumerate() {
                     let (x0, x1) = (c.span.start as f64 + 0.5, c.span.end as f64 + 0.5);
+                    let top = f64::from(c.score);
                     let alpha = if Some(k) == selected { 110 } else { 45 };
                     let fill = colour32(colour::with_alpha(colour::PEPTIDE, alpha));
                     plot.polygon(
                         Polygon::new(
                             format!("candidate {}", k + 1),
-                            PlotPoints::from(vec![[x0, 0.0], [x1, 0.0], [x1, 1.0], [x0, 1.0]]),
+                            PlotPoints::from(vec![[x0, 0.0], [x1, 0.0], [x1, top], [x0, top]]),
                         )
                         .fill_color(fill)
                         .allow_hover(false),
@@ -178,7 +181,7 @@ impl NesbindApp {
                     .map(|(i, p)| [i as f64 + 1.0, f64::from(*p)])
                     .collect();
                 plot.line(Line::new("P(NES)", PlotPoints::from(points)));
-                plot.hline(HLine::new("threshold", f64::from(scan.threshold)));
+                plot.hline(HLine::new("score threshold", f64::from(scan.threshold)));
             });
         let mut select = None;
         let mut predict = None;
