@@ -75,7 +75,7 @@ pub struct ScanArgs {
     /// With --train: share of the BiLSTM context model in P(NES) (0 = the logistic model alone).
     #[arg(long, default_value_t = DEFAULT_CONTEXT_SHARE)]
     pub context_share: f32,
-    /// With --cv: the context-model shares scored side by side (each from the same fold models).
+    /// With --cv: the context-model shares scored side by side, each on the same folds.
     #[arg(long, value_delimiter = ',', default_values_t = vec![DEFAULT_CONTEXT_SHARE])]
     pub cv_shares: Vec<f32>,
 }
@@ -246,19 +246,18 @@ impl Recipe<'_> {
         proteins: &[&TrainProtein],
         features: &[&Vec<Vec<f32>>],
     ) -> anyhow::Result<ScanModel> {
-        let (embedder, tables, share, cancel) =
-            (self.embedder, self.tables, self.share, self.cancel);
         let labels = nes_flags(proteins);
         let data = ScanProtein::pair(features, &labels);
         let residues: usize = proteins.iter().map(|p| p.sequence.len()).sum();
         let mut model = ScanModel::fit(
             &data,
-            embedder.info(),
+            self.embedder.info(),
             NEGATIVE_STRIDE,
             format!(
-                "{} NESdb proteins ({residues} residues, {} export signals) from {tables}",
+                "{} NESdb proteins ({residues} residues, {} export signals) from {}",
                 proteins.len(),
-                proteins.iter().map(|p| p.nes.len()).sum::<usize>()
+                proteins.iter().map(|p| p.nes.len()).sum::<usize>(),
+                self.tables
             ),
         );
         model.class_prior = nesbind::scan::ClassPrior::fit(proteins.iter().flat_map(|p| {
@@ -269,7 +268,7 @@ impl Recipe<'_> {
                 )
             })
         }));
-        if share <= 0.0 {
+        if self.share <= 0.0 {
             return Ok(model);
         }
         let mut bar = ProgressBar::new("training the context model", true);
@@ -278,11 +277,11 @@ impl Recipe<'_> {
             &TaggerSettings::default(),
             &burn::tensor::Device::flex(),
             &mut |r| bar.update(r.epoch, r.epochs),
-            cancel,
+            self.cancel,
         )
         .map_err(|e| anyhow::anyhow!("context model: {e}"))?;
         bar.finish();
-        Ok(model.with_tagger(tagger, share))
+        Ok(model.with_tagger(tagger, self.share))
     }
 
     /// P(NES) of every protein from residue models that did not see its group (inner

@@ -259,7 +259,7 @@ impl ScanModel {
 }
 
 /// `(1 - share) · a + share · b`, residue by residue.
-pub fn blend(a: &[f32], b: &[f32], share: f32) -> Vec<f32> {
+fn blend(a: &[f32], b: &[f32], share: f32) -> Vec<f32> {
     a.iter()
         .zip(b)
         .map(|(x, y)| (1.0 - share) * x + share * y)

@@ -56,7 +56,6 @@ pub struct ScanTagger {
     pub config: TaggerConfig,
     pub model: BiLstmTagger,
     pub best_epoch: usize,
-    pub epochs_run: usize,
 }
 
 /// Weights file of the context model inside a scan model folder.
@@ -162,7 +161,6 @@ impl ScanTagger {
             config: outcome.model_config,
             model,
             best_epoch: outcome.best_epoch,
-            epochs_run: outcome.history.len(),
         })
     }
 
@@ -231,7 +229,6 @@ impl ScanTagger {
             config: config.clone(),
             model,
             best_epoch,
-            epochs_run: 0,
         })
     }
 }
