@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use super::candidates::{Candidate, candidates};
+use super::candidates::{Candidate, candidates, distinct};
 use crate::train::metrics::pr_auc;
 use crate::train::patterns::best_register;
 
@@ -207,13 +207,14 @@ pub fn evaluate_scan(proteins: &[ScanTruth<'_>], threshold: f32) -> ScanReport {
         .filter(|&k| !proteins[k].nes.is_empty())
         .collect();
     let share = |hits: usize| hits as f32 / with_nes.len().max(1) as f32;
+    // What the scan shows: the best candidates that do not overlap a better one, as the rule's
+    // top 3 are distinct places too.
     let model_top = |n: usize| {
         with_nes
             .iter()
             .filter(|&&k| {
-                scored[k]
+                distinct(&scored[k], n)
                     .iter()
-                    .take(n)
                     .any(|c| is_real(&c.span, proteins[k].nes))
             })
             .count()
@@ -402,5 +403,47 @@ mod tests {
             "the rule also flags chance windows"
         );
         assert!(r.residue_pr_auc.unwrap() > 0.99);
+    }
+
+    /// The top 3 are three places, as the scan lists them: registers of one decoy scored above the
+    /// NES fill the three best windows but count as one candidate.
+    /// The top 3 are three places, as the scan lists them: registers of one decoy (PKI's NES again,
+    /// unannotated) scored above the NES fill the three best windows but count as one candidate.
+    #[test]
+    fn top_three_are_distinct_places() {
+        let seq = "MTDVETTYADFIASGRTGRRNAIHDILVSSASGNSNELALKLAGLDINKTEGEEDAQRSSTEQSGEAQGEAAKSESGGSNEMALKLAGLDINGG";
+        let start = seq.find("LALKLAGLDI").unwrap();
+        let decoy = seq.find("MALKLAGLDI").unwrap();
+        let nes: Vec<Range<usize>> = std::iter::once(start..start + 10).collect();
+        let probs: Vec<f32> = (0..seq.len())
+            .map(|i| {
+                if (decoy..seq.len()).contains(&i) {
+                    0.9
+                } else if nes[0].contains(&i) {
+                    0.6
+                } else {
+                    0.05
+                }
+            })
+            .collect();
+        let raw = candidates(seq, &probs);
+        assert!(
+            raw.iter().take(3).all(|c| !is_real(&c.span, &nes)),
+            "the decoy's registers are the three best windows"
+        );
+        let r = evaluate_scan(
+            &[ScanTruth {
+                sequence: seq,
+                nes: &nes,
+                probabilities: &probs,
+                model: None,
+            }],
+            0.5,
+        );
+        assert_eq!(r.top[0].1, 0.0, "the decoy comes first");
+        assert_eq!(
+            r.top[0].2, 1.0,
+            "PKI's NES is the second distinct candidate"
+        );
     }
 }
