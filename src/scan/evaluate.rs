@@ -374,6 +374,19 @@ pub fn scan_summary(r: &ScanReport) -> String {
 mod tests {
     use super::*;
 
+    /// The report of one protein scored by mean P(NES) alone, at threshold 0.5.
+    fn one_protein(sequence: &str, nes: &[Range<usize>], probabilities: &[f32]) -> ScanReport {
+        evaluate_scan(
+            &[ScanTruth {
+                sequence,
+                nes,
+                probabilities,
+                model: None,
+            }],
+            0.5,
+        )
+    }
+
     #[test]
     fn a_perfect_score_finds_every_nes_with_a_window() {
         // PKI-α and, far from its NES, a class-1a decoy (LKKRLEEIRL) that no NES annotation covers.
@@ -383,15 +396,7 @@ mod tests {
         let probs: Vec<f32> = (0..seq.len())
             .map(|i| if nes[0].contains(&i) { 0.95 } else { 0.05 })
             .collect();
-        let r = evaluate_scan(
-            &[ScanTruth {
-                sequence: seq,
-                nes: &nes,
-                probabilities: &probs,
-                model: None,
-            }],
-            0.5,
-        );
+        let r = one_protein(seq, &nes, &probs);
         assert_eq!(r.nes, 1);
         assert_eq!(r.nes_without_window, 0);
         let model = &r.operating[0];
@@ -405,8 +410,6 @@ mod tests {
         assert!(r.residue_pr_auc.unwrap() > 0.99);
     }
 
-    /// The top 3 are three places, as the scan lists them: registers of one decoy scored above the
-    /// NES fill the three best windows but count as one candidate.
     /// The top 3 are three places, as the scan lists them: registers of one decoy (PKI's NES again,
     /// unannotated) scored above the NES fill the three best windows but count as one candidate.
     #[test]
@@ -431,15 +434,7 @@ mod tests {
             raw.iter().take(3).all(|c| !is_real(&c.span, &nes)),
             "the decoy's registers are the three best windows"
         );
-        let r = evaluate_scan(
-            &[ScanTruth {
-                sequence: seq,
-                nes: &nes,
-                probabilities: &probs,
-                model: None,
-            }],
-            0.5,
-        );
+        let r = one_protein(seq, &nes, &probs);
         assert_eq!(r.top[0].1, 0.0, "the decoy comes first");
         assert_eq!(
             r.top[0].2, 1.0,
