@@ -13,6 +13,7 @@ use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
 use nesbind::labels::csv_field;
 use nesbind::nesdb::{NesTable, read_nesdb};
+use nesbind::scan::choice_fit::{ChoiceConfig, TrainingWindow};
 use nesbind::scan::ranker::{WindowRanker, window_features};
 use nesbind::scan::{
     Candidate, ProteinScan, ScanModel, ScanProtein, ScanTagger, ScanTruth, TaggerSettings,
@@ -78,6 +79,13 @@ pub struct ScanArgs {
     /// With --cv: the context-model shares scored side by side, each on the same folds.
     #[arg(long, value_delimiter = ',', default_values_t = vec![DEFAULT_CONTEXT_SHARE])]
     pub cv_shares: Vec<f32>,
+    /// With --train or --cv: share of the within-protein choice in the window ranker's loss (0 = a
+    /// plain logistic regression over the windows; docs/scan.md).
+    #[arg(long, default_value_t = ChoiceConfig::default().choice_share)]
+    pub choice_share: f64,
+    /// With --cv: seed of the fold assignment (another seed deals the same groups differently).
+    #[arg(long, default_value_t = CV_SEED)]
+    pub cv_seed: u64,
 }
 
 /// Share of the context model in the scan's P(NES), chosen by `--cv` (docs/scan.md).
@@ -235,6 +243,7 @@ struct Recipe<'a> {
     embedder: &'a EsmResidueEmbedder,
     tables: &'a str,
     share: f32,
+    ranker: ChoiceConfig,
     cancel: &'a AtomicBool,
 }
 
@@ -326,21 +335,24 @@ impl Recipe<'_> {
     ) -> anyhow::Result<ScanModel> {
         let mut model = self.fit_residue(proteins, features)?;
         let oof = self.out_of_fold(proteins, features)?;
-        let windows: Vec<(Vec<f32>, bool)> = proteins
+        let windows: Vec<TrainingWindow> = proteins
             .iter()
             .zip(&oof)
-            .flat_map(|(p, probs)| {
-                candidates(&p.sequence, probs).into_iter().map(|c| {
-                    (
-                        window_features(p.sequence.as_bytes(), probs, &c),
-                        nesbind::scan::evaluate::is_real(&c.span, &p.nes),
-                    )
-                })
+            .enumerate()
+            .flat_map(|(protein, (p, probs))| {
+                candidates(&p.sequence, probs)
+                    .into_iter()
+                    .map(move |c| TrainingWindow {
+                        features: window_features(p.sequence.as_bytes(), probs, &c),
+                        real: nesbind::scan::evaluate::is_real(&c.span, &p.nes),
+                        protein,
+                    })
             })
             .collect();
-        let real = windows.iter().filter(|w| w.1).count();
+        let real = windows.iter().filter(|w| w.real).count();
         model.ranker = Some(WindowRanker::fit(
             &windows,
+            &self.ranker,
             format!(
                 "{} consensus windows ({real} real) of the training proteins, P(NES) from {INNER_FOLDS}-fold out-of-fold residue models",
                 windows.len()
@@ -348,6 +360,13 @@ impl Recipe<'_> {
         ));
         model.threshold = recall_threshold(&model, proteins, &oof, TARGET_RECALL);
         Ok(model)
+    }
+}
+
+fn ranker_config(args: &ScanArgs) -> ChoiceConfig {
+    ChoiceConfig {
+        choice_share: args.choice_share,
+        ..ChoiceConfig::default()
     }
 }
 
@@ -405,6 +424,7 @@ fn train(
         embedder,
         tables: &names,
         share: args.context_share,
+        ranker: ranker_config(args),
         cancel,
     }
     .fit(&refs, &frefs)?;
@@ -451,7 +471,7 @@ fn cross_validate(
     let group = groups(&keys);
     let folds = folds.max(2);
     let n_groups = group.iter().copied().max().map_or(0, |m| m + 1);
-    let fold = folds_of_groups(&group, folds, CV_SEED);
+    let fold = folds_of_groups(&group, folds, args.cv_seed);
     let mut fold_size = vec![0usize; folds];
     for f in &fold {
         fold_size[*f] += 1;
@@ -470,12 +490,18 @@ fn cross_validate(
     }
     let settings = TaggerSettings::default();
     let mut text = format!(
-        "Protocol: {folds}-fold cross-validation of the scan model grouped by protein and shared 8-residue stretches; \
-         LocNES protocol (candidates = every consensus-class window; real = at least half inside an annotated signal); \
+        "Protocol: {folds}-fold cross-validation of the scan model grouped by protein and shared 8-residue stretches \
+         (fold seed {}); LocNES protocol (candidates = every consensus-class window; real = at least half inside an annotated signal); \
          tables: {names}; model score = the window ranker's P(real NES), fitted on the training folds' windows with \
-         {INNER_FOLDS}-fold out-of-fold P(NES); model threshold = median of the folds' training thresholds; \
+         {INNER_FOLDS}-fold out-of-fold P(NES), loss = (1 - c) · windows' likelihood + c · within-protein choice, c = {}; model threshold = median of the folds' training thresholds; \
          residue P(NES) = (1 - share) · logistic + share · BiLSTM context model (crop {}, stride {}, hidden {} × {} layers, seed {})\n",
-        settings.crop, settings.stride, settings.hidden, settings.layers, settings.seed
+        args.cv_seed,
+        args.choice_share,
+        settings.crop,
+        settings.stride,
+        settings.hidden,
+        settings.layers,
+        settings.seed
     );
     let mut reports = Vec::new();
     for &share in &shares {
@@ -493,6 +519,7 @@ fn cross_validate(
                 embedder,
                 tables: &names,
                 share,
+                ranker: ranker_config(args),
                 cancel,
             }
             .fit(&refs, &frefs)?;

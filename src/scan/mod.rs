@@ -4,6 +4,7 @@
 //! probability.
 
 pub mod candidates;
+pub mod choice_fit;
 pub mod evaluate;
 pub mod model;
 pub mod ranker;

@@ -2,15 +2,17 @@
 //! the residue model's P(NES) over it (mean, max, at its Φ residues), its register type, which
 //! hydrophobic residue sits in each pocket, the composition of its other residues and of its
 //! flanks, and where it lies in the protein. A logistic regression over the training proteins'
-//! windows (LocNES's idea of window-level features, on top of the residue model). It replaces the
+//! windows (LocNES's idea of window-level features, on top of the residue model), fitted to choose
+//! each protein's real window among its others as well as to be calibrated. It replaces the
 //! register-type prior, which it contains as the register-type indicators.
 
 use serde::{Deserialize, Serialize};
 
-use crate::train::logistic::{Logistic, LogisticConfig};
+use crate::train::logistic::Logistic;
 use crate::train::patterns::{NesClass, Orientation};
 
 use super::candidates::Candidate;
+use super::choice_fit::{self, ChoiceConfig, TrainingWindow};
 
 /// Residues on each side of a window whose composition is a feature.
 pub const FLANK: usize = 10;
@@ -109,24 +111,11 @@ pub fn window_features(sequence: &[u8], probabilities: &[f32], c: &Candidate) ->
 }
 
 impl WindowRanker {
-    /// Fits on (features, real) windows. Real windows are a minority (about one in six); the
-    /// plain likelihood keeps P(real) calibrated, which the threshold and the score shown rely on.
-    pub fn fit(windows: &[(Vec<f32>, bool)], trained_on: String) -> Self {
-        let x: Vec<&[f32]> = windows.iter().map(|(f, _)| f.as_slice()).collect();
-        let y: Vec<usize> = windows.iter().map(|(_, r)| usize::from(*r)).collect();
-        let logistic = Logistic::fit(
-            &x,
-            &y,
-            2,
-            &[1.0, 1.0],
-            &LogisticConfig {
-                iterations: 300,
-                learning_rate: 0.05,
-                l2: 3e-2,
-            },
-        );
+    /// Fits on the training proteins' windows (see [`choice_fit`]: the windows' likelihood and the
+    /// within-protein choice of the real window, then recalibrated so the score is P(real)).
+    pub fn fit(windows: &[TrainingWindow], config: &ChoiceConfig, trained_on: String) -> Self {
         Self {
-            logistic,
+            logistic: choice_fit::fit(windows, config),
             trained_on,
         }
     }
@@ -185,18 +174,19 @@ mod tests {
     fn learns_which_windows_are_real() {
         let probs = vec![0.3f32; PKI.len()];
         let cands = candidates(PKI, &probs);
-        let windows: Vec<(Vec<f32>, bool)> = cands
+        let windows: Vec<TrainingWindow> = cands
             .iter()
-            .map(|c| {
-                let real = c.pattern.positions[4].map(|i| PKI.as_bytes()[i]) == Some(b'I');
-                (window_features(PKI.as_bytes(), &probs, c), real)
+            .map(|c| TrainingWindow {
+                features: window_features(PKI.as_bytes(), &probs, c),
+                real: c.pattern.positions[4].map(|i| PKI.as_bytes()[i]) == Some(b'I'),
+                protein: 0,
             })
             .collect();
-        assert!(windows.iter().any(|w| w.1) && windows.iter().any(|w| !w.1));
-        let ranker = WindowRanker::fit(&windows, "test".into());
+        assert!(windows.iter().any(|w| w.real) && windows.iter().any(|w| !w.real));
+        let ranker = WindowRanker::fit(&windows, &ChoiceConfig::default(), "test".into());
         let right = windows
             .iter()
-            .filter(|(f, real)| (ranker.probability(f) > 0.5) == *real)
+            .filter(|w| (ranker.probability(&w.features) > 0.5) == w.real)
             .count();
         assert!(right * 10 >= windows.len() * 9, "{right}/{}", windows.len());
     }

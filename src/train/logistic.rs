@@ -32,6 +32,39 @@ pub struct Logistic {
     pub bias: Vec<f32>,
 }
 
+/// Each feature's mean and inverse standard deviation over `x` (1 for a constant feature), and the
+/// rows standardised with them.
+pub fn standardise(x: &[&[f32]]) -> (Vec<f32>, Vec<f32>, Vec<Vec<f32>>) {
+    let dim = x.first().map_or(0, |r| r.len());
+    let n = x.len().max(1) as f32;
+    let mut mean = vec![0f32; dim];
+    for r in x {
+        for (m, v) in mean.iter_mut().zip(*r) {
+            *m += v / n;
+        }
+    }
+    let mut scale = vec![0f32; dim];
+    for r in x {
+        for ((s, v), m) in scale.iter_mut().zip(*r).zip(&mean) {
+            *s += (v - m) * (v - m) / n;
+        }
+    }
+    for s in &mut scale {
+        *s = if *s > 1e-12 { 1.0 / s.sqrt() } else { 1.0 };
+    }
+    let z = x
+        .iter()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .zip(&scale)
+                .map(|((v, m), s)| (v - m) * s)
+                .collect()
+        })
+        .collect();
+    (mean, scale, z)
+}
+
 impl Logistic {
     /// Fits on rows `x` with labels `y` (< `classes`) and per-class sample weights.
     pub fn fit(
@@ -42,32 +75,7 @@ impl Logistic {
         config: &LogisticConfig,
     ) -> Self {
         let dim = x.first().map_or(0, |r| r.len());
-        let n = x.len().max(1) as f32;
-        let mut mean = vec![0f32; dim];
-        for r in x {
-            for (m, v) in mean.iter_mut().zip(*r) {
-                *m += v / n;
-            }
-        }
-        let mut scale = vec![0f32; dim];
-        for r in x {
-            for ((s, v), m) in scale.iter_mut().zip(*r).zip(&mean) {
-                *s += (v - m) * (v - m) / n;
-            }
-        }
-        for s in &mut scale {
-            *s = if *s > 1e-12 { 1.0 / s.sqrt() } else { 1.0 };
-        }
-        let z: Vec<Vec<f32>> = x
-            .iter()
-            .map(|r| {
-                r.iter()
-                    .zip(&mean)
-                    .zip(&scale)
-                    .map(|((v, m), s)| (v - m) * s)
-                    .collect()
-            })
-            .collect();
+        let (mean, scale, z) = standardise(x);
         let sample_w: Vec<f32> = y
             .iter()
             .map(|&c| class_weight.get(c).copied().unwrap_or(1.0))
