@@ -81,7 +81,7 @@ pub struct ScanArgs {
     pub cv_shares: Vec<f32>,
     /// With --train or --cv: share of the within-protein choice in the window ranker's loss (0 = a
     /// plain logistic regression over the windows; docs/scan.md).
-    #[arg(long, default_value_t = ChoiceConfig::default().choice_share)]
+    #[arg(long, default_value_t = ChoiceConfig::default().choice_share, value_parser = share_in_unit_interval)]
     pub choice_share: f64,
     /// With --cv: seed of the fold assignment (another seed deals the same groups differently).
     #[arg(long, default_value_t = CV_SEED)]
@@ -360,6 +360,17 @@ impl Recipe<'_> {
         ));
         model.threshold = recall_threshold(&model, proteins, &oof, TARGET_RECALL);
         Ok(model)
+    }
+}
+
+fn share_in_unit_interval(text: &str) -> Result<f64, String> {
+    let share: f64 = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a number: {e}"))?;
+    if (0.0..=1.0).contains(&share) {
+        Ok(share)
+    } else {
+        Err(format!("{share} is not a share between 0 and 1"))
     }
 }
 
