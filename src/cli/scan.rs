@@ -354,8 +354,10 @@ impl Recipe<'_> {
             &windows,
             &self.ranker,
             format!(
-                "{} consensus windows ({real} real) of the training proteins, P(NES) from {INNER_FOLDS}-fold out-of-fold residue models",
-                windows.len()
+                "{} consensus windows ({real} real) of the training proteins, P(NES) from {INNER_FOLDS}-fold out-of-fold residue models; loss = {} · windows' likelihood + {} · within-protein choice, then Platt-calibrated",
+                windows.len(),
+                1.0 - self.ranker.choice_share,
+                self.ranker.choice_share
             ),
         ));
         model.threshold = recall_threshold(&model, proteins, &oof, TARGET_RECALL);
