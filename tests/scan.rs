@@ -158,8 +158,9 @@ fn a_five_thousand_residue_protein_scans() {
 #[test]
 fn pki_alpha_puts_its_known_nes_first() {
     // Human PKI-α (P61925): the NES LALKLAGLDI (38–47 with the initiator Met) is the top candidate,
-    // read as class 1a from L38 as in 3NBY. HIV-1 Rev's NES (73–83) comes first too, ahead of the
-    // N-terminal LLKAVRLIKF that the residue model alone ranked higher (docs/scan.md).
+    // read as class 1a from L38 as in 3NBY. HIV-1 Rev's NES (75–83) comes first too, ahead of the
+    // N-terminal LLKAVRLIKF that the residue model alone ranked higher (docs/scan.md), in its crystal
+    // register.
     let out = nesbind(&[
         "scan",
         "--fasta",
@@ -181,5 +182,11 @@ fn pki_alpha_puts_its_known_nes_first() {
     assert!(
         rev["start"].as_u64().unwrap() <= 75 && rev["end"].as_u64().unwrap() >= 83,
         "Rev's NES is its first candidate: {rev}"
+    );
+    // Shown as Rev type (L75 Φ0, P76 Φ1, L78, L81, L83), the register of 3NBZ.
+    assert_eq!(
+        rev["register"]["phi"],
+        serde_json::json!([75, 76, 78, 81, 83]),
+        "{rev}"
     );
 }

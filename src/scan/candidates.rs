@@ -145,10 +145,6 @@ pub fn candidates(sequence: &str, probabilities: &[f32]) -> Vec<Candidate> {
     out
 }
 
-/// Candidates within this much of the best score in the same place are the same NES read with
-/// another register; the consensus rule's ranking picks the register among them.
-pub const SAME_NES_MARGIN: f32 = 0.05;
-
 fn overlapping(a: &Candidate, b: &Candidate) -> bool {
     let shared = a
         .span
@@ -159,9 +155,14 @@ fn overlapping(a: &Candidate, b: &Candidate) -> bool {
 }
 
 /// The best candidates that do not overlap a better one by half their length or more: what a user
-/// reads as "the NESs of this protein". Where several registers of one place score within
-/// [`SAME_NES_MARGIN`] of the best, the one the consensus rule ranks first is shown (PKI's
-/// LALKLAGLDI as class 1a from its first L, as in 3NBY, rather than class 2 two residues later).
+/// reads as "the NESs of this protein". Each place is shown with the register the consensus rule
+/// ranks first among the candidates there (those sharing half the shorter one's length or more with
+/// its best window) and
+/// with the best window's score. The window ranker scores *places* — its training label is "at
+/// least half inside an annotated NES", which every register of a real NES meets — so its score
+/// says nothing about which register binds; the rule's ranking carries the crystals' answer (HIV-1
+/// Rev as Rev type, P76 in Φ1, as in 3NBZ; PKI's LALKLAGLDI as class 1a from its first L, as in
+/// 3NBY, rather than class 2 two residues later).
 pub fn distinct(ranked: &[Candidate], top: usize) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     for c in ranked {
@@ -173,7 +174,7 @@ pub fn distinct(ranked: &[Candidate], top: usize) -> Vec<Candidate> {
         }
         let chosen = ranked
             .iter()
-            .filter(|d| d.score >= c.score - SAME_NES_MARGIN && overlapping(c, d))
+            .filter(|d| overlapping(c, d))
             .filter(|d| !out.iter().any(|o| overlapping(d, o)))
             .max_by(|a, b| {
                 a.pattern
@@ -182,7 +183,10 @@ pub fn distinct(ranked: &[Candidate], top: usize) -> Vec<Candidate> {
                     .then(a.score.total_cmp(&b.score))
             })
             .unwrap_or(c);
-        out.push(chosen.clone());
+        out.push(Candidate {
+            score: c.score,
+            ..chosen.clone()
+        });
     }
     out
 }
@@ -295,5 +299,38 @@ mod tests {
                 assert!(2 * shared < a.len().min(b.len()));
             }
         }
+    }
+
+    /// HIV-1 Rev (P04618): with P(NES) highest just before the NES, the best window is the
+    /// all-hydrophobic V71–L83 (1b with Φ0); the place is shown as Rev type L75–L83, P76 in Φ1 (3NBZ),
+    /// with the best window's score.
+    #[test]
+    fn a_place_is_shown_with_the_rules_register_and_its_best_score() {
+        let rev = "MAGRSGDSDEDLLKAVRLIKFLYQSNPPPNPEGTRQARRNRRRRWRERQRQIHSISERILGTYLGRSAEPVPLQLPPLERLTLDCNEDCGTSGTQGVGSPQILVESPTVLESGTKE";
+        let probs: Vec<f32> = (0..rev.len())
+            .map(|i| match i {
+                70..=73 => 0.95,
+                74..=82 => 0.6,
+                _ => 0.05,
+            })
+            .collect();
+        let ranked = candidates(rev, &probs);
+        let best = &ranked[0];
+        assert_eq!(best.span, 70..83, "{best:?}");
+        assert!(!best.pattern.rev_type);
+        let shown = distinct(&ranked, 1);
+        let first = &shown[0];
+        assert_eq!(first.span, 74..83, "{first:?}");
+        assert!(first.pattern.rev_type);
+        assert_eq!(first.pattern.positions[1], Some(75), "P76 in Φ1");
+        assert_eq!(first.score, best.score);
+        let own = ranked
+            .iter()
+            .find(|c| c.span == first.span && c.pattern == first.pattern)
+            .expect("the Rev-type window is a candidate");
+        assert!(
+            own.score < best.score - 0.05,
+            "the old margin would have kept 1b+Φ0"
+        );
     }
 }
