@@ -585,6 +585,30 @@ fn an_opened_file_becomes_the_active_one() {
     assert_eq!(app.active_document().unwrap().name(), "5DHF_groove_excerpt");
 }
 
+/// Every control of every panel has a name a screen reader can read, with several files loaded: the Files panel's
+/// "draw as context" boxes have no text beside them (the column says "ctx"). kittest checks names
+/// after each `run`; before, this failed only when loading happened to finish within the first frame.
+#[test]
+fn controls_have_accessible_names_with_files_loaded() {
+    let mut h = harness(vec![
+        bundled("3NBY_groove_excerpt.pdb"),
+        bundled("3NBZ_groove_excerpt.pdb"),
+        bundled("5DIF_groove_excerpt.pdb"),
+    ]);
+    wait_idle(&mut h);
+    for tab in PanelTab::ALL {
+        h.state_mut().state.tab = tab;
+        h.run();
+    }
+    h.state_mut().state.tab = PanelTab::Files;
+    h.run();
+    let name = "draw 3NBZ_groove_excerpt as context";
+    assert!(
+        h.query_by_label(name).is_some(),
+        "no control named {name:?}"
+    );
+}
+
 #[test]
 fn colour_by_plddt_colours_receptor_and_peptide_with_the_alphafold_palette() {
     let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/af_style_3NBY.cif");

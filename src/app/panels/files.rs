@@ -221,9 +221,22 @@ impl NesbindApp {
                                 }
                             }
                             let mut context = self.docs[row.index].file.show_as_context;
-                            if !active && ui.checkbox(&mut context, "").changed() {
-                                context_changed = Some((row.index, context));
-                            } else if active {
+                            if !active {
+                                let response = ui.checkbox(&mut context, "");
+                                // The box has no text beside it (the column says "ctx"): a screen
+                                // reader still needs a name for it.
+                                response.widget_info(|| {
+                                    egui::WidgetInfo::selected(
+                                        egui::Role::CheckBox,
+                                        response.enabled(),
+                                        context,
+                                        format!("draw {} as context", row.name),
+                                    )
+                                });
+                                if response.changed() {
+                                    context_changed = Some((row.index, context));
+                                }
+                            } else {
                                 ui.label("");
                             }
                             ui.end_row();

@@ -55,7 +55,8 @@ impl NesbindApp {
                                     .range(1.0..=20.0)
                                     .speed(0.05)
                                     .suffix(" Å"),
-                            );
+                            )
+                            .on_hover_text("Custom distance cutoff");
                         }
                         None => {
                             ui.weak(format!("{default:.1} Å (default)"));

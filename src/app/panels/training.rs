@@ -110,29 +110,35 @@ impl NesbindApp {
                     });
                     ui.end_row();
                     device_row(ui, &mut s.device, adapter);
-                    ui.label("Epochs");
-                    ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500));
+                    let label = ui.label("Epochs");
+                    ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500))
+                        .labelled_by(label.id);
                     ui.end_row();
-                    ui.label("Hidden units");
-                    ui.add(egui::DragValue::new(&mut s.hidden).range(4..=512));
+                    let label = ui.label("Hidden units");
+                    ui.add(egui::DragValue::new(&mut s.hidden).range(4..=512))
+                        .labelled_by(label.id);
                     ui.end_row();
-                    ui.label("BiLSTM layers");
-                    ui.add(egui::DragValue::new(&mut s.layers).range(1..=4));
+                    let label = ui.label("BiLSTM layers");
+                    ui.add(egui::DragValue::new(&mut s.layers).range(1..=4))
+                        .labelled_by(label.id);
                     ui.end_row();
-                    ui.label("Learning rate");
+                    let label = ui.label("Learning rate");
                     ui.add(
                         egui::DragValue::new(&mut s.learning_rate)
                             .range(1e-5..=1e-1)
                             .speed(1e-4),
-                    );
+                    )
+                    .labelled_by(label.id);
                     ui.end_row();
-                    ui.label("Batch size");
-                    ui.add(egui::DragValue::new(&mut s.batch_size).range(1..=256));
+                    let label = ui.label("Batch size");
+                    ui.add(egui::DragValue::new(&mut s.batch_size).range(1..=256))
+                        .labelled_by(label.id);
                     ui.end_row();
-                    ui.label("Validation");
+                    let label = ui.label("Validation");
                     ui.horizontal(|ui| {
                         ui.label("every");
-                        ui.add(egui::DragValue::new(&mut s.validation_every).range(0..=20));
+                        ui.add(egui::DragValue::new(&mut s.validation_every).range(0..=20))
+                            .labelled_by(label.id);
                         ui.label("th peptide");
                     });
                     ui.end_row();
