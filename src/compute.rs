@@ -28,7 +28,14 @@ pub enum ComputeError {
     NoAdapter,
     #[error("could not initialise the GPU device {adapter}: {message}")]
     Init { adapter: String, message: String },
+    #[error(
+        "this nesbind was built without GPU support (cargo feature `gpu`; rebuild with default features); use --device cpu"
+    )]
+    NotBuilt,
 }
+
+/// Whether this build has burn's wgpu backend (cargo feature `gpu`, on by default).
+pub const GPU_BUILT: bool = cfg!(feature = "gpu");
 
 /// Name, type and backend of the adapter wgpu would pick, if any.
 pub fn probe_adapter() -> Option<wgpu::AdapterInfo> {
@@ -62,8 +69,17 @@ pub fn select_device(choice: DeviceChoice) -> Result<ComputeDevice, ComputeError
     match choice {
         DeviceChoice::Cpu => Ok(cpu_device()),
         DeviceChoice::Gpu => {
+            if !GPU_BUILT {
+                return Err(ComputeError::NotBuilt);
+            }
             let info = probe_adapter().ok_or(ComputeError::NoAdapter)?;
             gpu_device(&info)
+        }
+        DeviceChoice::Auto if !GPU_BUILT => {
+            let mut dev = cpu_device();
+            dev.note =
+                Some("built without the GPU backend (cargo feature `gpu`); using the CPU".into());
+            Ok(dev)
         }
         DeviceChoice::Auto => match probe_adapter() {
             // A software rasteriser (lavapipe, llvmpipe, WARP) is far slower than flex on the same CPU.
@@ -85,6 +101,12 @@ pub fn select_device(choice: DeviceChoice) -> Result<ComputeDevice, ComputeError
     }
 }
 
+#[cfg(not(feature = "gpu"))]
+fn gpu_device(_info: &wgpu::AdapterInfo) -> Result<ComputeDevice, ComputeError> {
+    Err(ComputeError::NotBuilt)
+}
+
+#[cfg(feature = "gpu")]
 fn gpu_device(info: &wgpu::AdapterInfo) -> Result<ComputeDevice, ComputeError> {
     let device = Device::wgpu_options()
         .init()
@@ -101,4 +123,28 @@ fn gpu_device(info: &wgpu::AdapterInfo) -> Result<ComputeDevice, ComputeError> {
         is_gpu: true,
         note: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cpu_is_always_there() {
+        let dev = select_device(DeviceChoice::Cpu).unwrap();
+        assert!(!dev.is_gpu);
+        assert_eq!(dev.description, "CPU (burn flex)");
+    }
+
+    /// A CPU-only build (`--no-default-features`) refuses the GPU by name and says how to get it.
+    #[cfg(not(feature = "gpu"))]
+    #[test]
+    fn a_cpu_only_build_refuses_the_gpu_and_says_why() {
+        let err = select_device(DeviceChoice::Gpu).unwrap_err();
+        assert!(matches!(err, ComputeError::NotBuilt));
+        assert!(err.to_string().contains("feature `gpu`"), "{err}");
+        let auto = select_device(DeviceChoice::Auto).unwrap();
+        assert!(!auto.is_gpu);
+        assert!(auto.note.unwrap().contains("without the GPU backend"));
+    }
 }

@@ -400,6 +400,7 @@ fn train_on_open_complexes_then_predict_into_the_table() {
 
 /// Embedding and training on the window's own wgpu device (shared with burn). Slow on lavapipe (kernel
 /// compilation and autotuning), so not in the default run: `cargo test --test app -- --ignored`.
+#[cfg(feature = "gpu")]
 #[test]
 #[ignore]
 fn trains_on_the_gpu_shared_with_the_view() {

@@ -31,6 +31,7 @@ pub fn describe_adapter(info: &wgpu::AdapterInfo) -> String {
 
 /// Registers the window's wgpu device with burn, so that embedding and training run on the GPU that draws
 /// the view (one device, no copies between two). Call once; clone the returned device.
+#[cfg(feature = "gpu")]
 pub fn shared_burn_device(rs: &egui_wgpu::RenderState) -> Result<burn::tensor::Device, String> {
     let info = rs.adapter.get_info();
     let setup = burn::tensor::wgpu::WgpuSetup {
@@ -44,4 +45,9 @@ pub fn shared_burn_device(rs: &egui_wgpu::RenderState) -> Result<burn::tensor::D
         .setup(setup)
         .init()
         .map_err(|e| format!("sharing the window's GPU ({}) with burn: {e}", info.name))
+}
+
+#[cfg(not(feature = "gpu"))]
+pub fn shared_burn_device(_rs: &egui_wgpu::RenderState) -> Result<burn::tensor::Device, String> {
+    Err(crate::compute::ComputeError::NotBuilt.to_string())
 }

@@ -17,10 +17,12 @@ impl NesbindApp {
         let want_gpu = match self.state.train.device {
             DeviceChoice::Cpu => false,
             DeviceChoice::Gpu => true,
-            DeviceChoice::Auto => self
-                .render_state
-                .as_ref()
-                .is_some_and(|rs| rs.adapter.get_info().device_type != wgpu::DeviceType::Cpu),
+            DeviceChoice::Auto => {
+                crate::compute::GPU_BUILT
+                    && self.render_state.as_ref().is_some_and(|rs| {
+                        rs.adapter.get_info().device_type != wgpu::DeviceType::Cpu
+                    })
+            }
         };
         if !want_gpu {
             return Ok(cpu_device());

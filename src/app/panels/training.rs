@@ -348,12 +348,19 @@ fn device_row(ui: &mut egui::Ui, device: &mut DeviceChoice, adapter: Option<&str
     ui.label("Device");
     ui.horizontal(|ui| {
         ui.radio_value(device, DeviceChoice::Cpu, "CPU");
-        ui.radio_value(device, DeviceChoice::Gpu, "GPU");
+        ui.add_enabled_ui(crate::compute::GPU_BUILT, |ui| {
+            ui.radio_value(device, DeviceChoice::Gpu, "GPU")
+                .on_disabled_hover_text("this nesbind was built without the cargo feature `gpu`");
+        });
         ui.radio_value(device, DeviceChoice::Auto, "auto");
     });
     ui.end_row();
     ui.label("");
-    ui.weak(adapter.unwrap_or("no GPU adapter"));
+    if crate::compute::GPU_BUILT {
+        ui.weak(adapter.unwrap_or("no GPU adapter"));
+    } else {
+        ui.weak("CPU only: built without the `gpu` feature");
+    }
     ui.end_row();
 }
 
