@@ -157,12 +157,11 @@ fn overlapping(a: &Candidate, b: &Candidate) -> bool {
 /// The best candidates that do not overlap a better one by half their length or more: what a user
 /// reads as "the NESs of this protein". Each place is shown with the register the consensus rule
 /// ranks first among the candidates there (those sharing half the shorter one's length or more with
-/// its best window) and
-/// with the best window's score. The window ranker scores *places* — its training label is "at
-/// least half inside an annotated NES", which every register of a real NES meets — so its score
-/// says nothing about which register binds; the rule's ranking carries the crystals' answer (HIV-1
-/// Rev as Rev type, P76 in Φ1, as in 3NBZ; PKI's LALKLAGLDI as class 1a from its first L, as in
-/// 3NBY, rather than class 2 two residues later).
+/// its best window) and with the best window's score. The window ranker scores *places* — its
+/// training label is "at least half inside an annotated NES", which every register of a real NES
+/// meets — so its score says nothing about which register binds; the rule's ranking carries the
+/// crystals' answer (HIV-1 Rev as Rev type, P76 in Φ1, as in 3NBZ; PKI's LALKLAGLDI as class 1a
+/// from its first L, as in 3NBY, rather than class 2 two residues later).
 pub fn distinct(ranked: &[Candidate], top: usize) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     for c in ranked {

@@ -356,11 +356,11 @@ fn device_row(ui: &mut egui::Ui, device: &mut DeviceChoice, adapter: Option<&str
     });
     ui.end_row();
     ui.label("");
-    if crate::compute::GPU_BUILT {
-        ui.weak(adapter.unwrap_or("no GPU adapter"));
+    ui.weak(if crate::compute::GPU_BUILT {
+        adapter.unwrap_or("no GPU adapter")
     } else {
-        ui.weak("CPU only: built without the `gpu` feature");
-    }
+        "CPU only: built without the `gpu` feature"
+    });
     ui.end_row();
 }
 
