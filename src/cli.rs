@@ -109,3 +109,30 @@ fn parse_colour(name: &str) -> Result<nesbind::app::state::ColourMode, String> {
         format!("unknown colouring '{name}' (one of {})", names.join(", "))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_outside_zero_to_one_are_refused_naming_the_flag() {
+        for flag in ["--context-share", "--choice-share", "--cv-shares"] {
+            let err = Cli::try_parse_from(["nesbind", "scan", "--cv", "5", flag, "1.5"])
+                .expect_err("a share of 1.5 parses");
+            let text = err.to_string();
+            assert!(
+                text.contains(flag) && text.contains("not a share between 0 and 1"),
+                "{flag}: {text}"
+            );
+        }
+        let err = Cli::try_parse_from(["nesbind", "scan", "--cv", "5", "--cv-shares", "0,-0.5"])
+            .expect_err("a negative share in the list parses");
+        assert!(err.to_string().contains("-0.5"), "{err}");
+        let cli = Cli::try_parse_from(["nesbind", "scan", "--cv", "5", "--cv-shares", "0,0.5"])
+            .expect("shares in 0..1 parse");
+        match cli.command {
+            Some(Command::Scan(args)) => assert_eq!(args.cv_shares, vec![0.0, 0.5]),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+}

@@ -74,10 +74,11 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
     /// With --train: share of the BiLSTM context model in P(NES) (0 = the logistic model alone).
-    #[arg(long, default_value_t = DEFAULT_CONTEXT_SHARE)]
+    #[arg(long, default_value_t = DEFAULT_CONTEXT_SHARE, value_parser = f32_share_in_unit_interval)]
     pub context_share: f32,
     /// With --cv: the context-model shares scored side by side, each on the same folds.
-    #[arg(long, value_delimiter = ',', default_values_t = vec![DEFAULT_CONTEXT_SHARE])]
+    #[arg(long, value_delimiter = ',', default_values_t = vec![DEFAULT_CONTEXT_SHARE],
+          value_parser = f32_share_in_unit_interval)]
     pub cv_shares: Vec<f32>,
     /// With --train or --cv: share of the within-protein choice in the window ranker's loss (0 = a
     /// plain logistic regression over the windows; docs/scan.md).
@@ -374,6 +375,12 @@ fn share_in_unit_interval(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{share} is not a share between 0 and 1"))
     }
+}
+
+// The context share blends two probabilities; outside 0..1 the blend is no probability, and the
+// model would clamp it silently.
+fn f32_share_in_unit_interval(text: &str) -> Result<f32, String> {
+    share_in_unit_interval(text).map(|share| share as f32)
 }
 
 fn ranker_config(args: &ScanArgs) -> ChoiceConfig {
