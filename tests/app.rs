@@ -712,6 +712,8 @@ fn protein_panel_scans_a_sequence_and_shows_the_track_and_candidates() {
         let peptide = scan.peptide(first);
         h.get_by_label(&peptide).click();
         h.run_steps(2);
-        h.get_by_label_contains("register (");
+        h.get_by_label_contains("Model register (");
+        h.get_by_label_contains("Consensus register (");
+        h.get_by_label_contains("Mutate ");
     }
 }

@@ -135,6 +135,22 @@ fn malformed_fasta_records_are_reported_with_their_line_and_skipped() {
     assert_eq!(proteins[0]["name"], "pki PKI-alpha");
     assert_eq!(proteins[1]["length"], 116);
     assert_eq!(proteins[1]["residues"].as_array().unwrap().len(), 116);
+    let first = &proteins[0]["candidates"][0];
+    assert!(first["model_register"].is_object(), "{first}");
+
+    // Without the peptide model: the consensus register alone.
+    let out = nesbind(&[
+        "scan",
+        "--fasta",
+        fasta.to_str().unwrap(),
+        "--json",
+        "--no-model-register",
+    ]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &json[0]["candidates"][0];
+    assert!(first["model_register"].is_null(), "{first}");
+    assert!(first["register"].is_object(), "{first}");
 }
 
 #[test]
@@ -178,6 +194,26 @@ fn pki_alpha_puts_its_known_nes_first() {
         serde_json::json!([null, 38, 42, 45, 47])
     );
     assert_eq!(pki["register"]["orientation"], "forward");
+    // The peptide model, reading the candidate with five residues each side, puts the same core
+    // residues in Φ1–Φ4, and the mutants follow its register.
+    let model = &pki["model_register"];
+    assert_eq!(model["orientation"], "forward", "{pki}");
+    assert_eq!(
+        model["phi"].as_array().unwrap()[1..],
+        [38, 42, 45, 47],
+        "{pki}"
+    );
+    let p = model["probability"].as_f64().unwrap();
+    assert!(p > 0.0 && p <= 1.0, "{pki}");
+    let mutants: Vec<&str> = pki["mutants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let mut sorted = mutants.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["I47A", "L38A", "L42A", "L45A"], "{pki}");
     let rev = &json[1]["candidates"][0];
     assert!(
         rev["start"].as_u64().unwrap() <= 75 && rev["end"].as_u64().unwrap() >= 83,

@@ -834,7 +834,8 @@ impl NesbindApp {
                     ));
                     self.protein_scans = scans;
                     self.protein_shown = 0;
-                    self.protein_selected = None;
+                    // The best candidate opens with its register and mutants shown.
+                    self.protein_selected = Some(0);
                 }
                 Outcome::Failed(e) => self.log.error(format!("scan failed: {e:#}")),
                 Outcome::Cancelled => self.log.info("scan cancelled"),

@@ -1,5 +1,6 @@
 //! The Protein panel's work: scan pasted or opened protein sequences for NESs in a background job
-//! (ESM-2 over the whole protein, the bundled scan model, ranked consensus windows).
+//! (ESM-2 over the whole protein, the bundled scan model, ranked consensus windows, the peptide
+//! model's register for each).
 
 use std::path::PathBuf;
 
@@ -7,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::compute::ComputeDevice;
 use crate::embed::{Embedder, EsmModel, FastaReader};
-use crate::scan::{ProteinScan, ScanModel, WindowPlan, embed_windowed};
+use crate::scan::{PeptideRegisters, ProteinScan, ScanModel, WindowPlan, embed_windowed};
 use crate::train::dataset::ResidueEmbedder;
 use crate::train::esm::EsmResidueEmbedder;
 
@@ -64,6 +65,7 @@ pub fn scan_job(
         .with_context(|| format!("loading ESM-2 from {}", esm_dir.display()))?;
     let model =
         ScanModel::load(&crate::scan::bundled_model_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let registers = PeptideRegisters::bundled(&device).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), None)?;
     embedder.residue_channels = true;
     model
@@ -90,6 +92,7 @@ pub fn scan_job(
                 TOP_CANDIDATES,
                 model.threshold,
             )
+            .and_then(|s| s.with_model_registers(&registers, &mut embedder))
             .map_err(|e| anyhow::anyhow!("{name}: {e}"))?,
         );
     }
@@ -98,14 +101,21 @@ pub fn scan_job(
 
 /// The candidates of `scans` as CSV (one row per candidate, 1-based positions).
 pub fn scans_csv(scans: &[ProteinScan]) -> String {
-    let mut s =
-        String::from("protein,length,rank,start,end,peptide,score,orientation,class,mutants\n");
+    let mut s = String::from(
+        "protein,length,rank,start,end,peptide,score,orientation,class,model_register,mutants\n",
+    );
     for p in scans {
         for (rank, c) in p.candidates.iter().enumerate() {
             let name = crate::labels::csv_field(&p.name);
             let mutants: Vec<String> = p.mutants(c).iter().map(|m| m.label()).collect();
+            let model = c.model_register.as_ref().map_or(String::new(), |r| {
+                crate::labels::csv_field(&crate::train::register::pocket_residues(
+                    &r.positions,
+                    &p.sequence,
+                ))
+            });
             s.push_str(&format!(
-                "{name},{},{},{},{},{},{:.4},{:?},{},{}\n",
+                "{name},{},{},{},{},{},{:.4},{:?},{},{model},{}\n",
                 p.sequence.len(),
                 rank + 1,
                 c.span.start + 1,

@@ -1,12 +1,14 @@
 //! `nesbind bench scan`: whole-protein scan throughput (residues/s) and peak memory on a synthetic,
 //! deterministic proteome whose lengths follow the human proteome's (log-normal, median ≈ 415,
-//! 50–5,000 residues), with the projected time for the human proteome (~11 M residues).
+//! 50–5,000 residues), with the projected time for the human proteome (~11 M residues). Each protein
+//! goes through what `nesbind scan` does: ESM-2, the residue and window models, and the peptide
+//! model's register for each candidate shown.
 
 use std::time::Instant;
 
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::Embedder;
-use nesbind::scan::ScanModel;
+use nesbind::scan::{PeptideRegisters, ProteinScan, ScanModel};
 use nesbind::train::esm::EsmResidueEmbedder;
 
 #[derive(clap::Args, Debug)]
@@ -16,11 +18,17 @@ pub struct BenchScanArgs {
     pub proteins: usize,
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     pub device: DeviceChoice,
+    /// Leave out the peptide model's register for each candidate shown (as `scan --no-model-register`).
+    #[arg(long)]
+    pub no_model_register: bool,
     /// Also time single long proteins (1,000, 5,000 and 30,000 residues, titin's scale): ESM-2
     /// windows stitched, residues/s and peak memory each.
     #[arg(long)]
     pub long: bool,
 }
+
+/// Candidates reported per protein, as `nesbind scan` does by default.
+const SHOWN_CANDIDATES: usize = 5;
 
 /// Residues of the human reference proteome (UniProt UP000005640, one protein per gene).
 const HUMAN_PROTEOME_RESIDUES: f64 = 11.4e6;
@@ -107,6 +115,11 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
     embedder.residue_channels = true;
     let model = ScanModel::load(&super::scan::bundled_scan_model_dir())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let registers = if args.no_model_register {
+        None
+    } else {
+        Some(PeptideRegisters::bundled(&dev).map_err(|e| anyhow::anyhow!("{e}"))?)
+    };
     let proteome = synthetic_proteome(args.proteins);
     let residues: usize = proteome.iter().map(String::len).sum();
     println!(
@@ -117,22 +130,35 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let mut found = 0usize;
-    for seq in &proteome {
+    for (i, seq) in proteome.iter().enumerate() {
         let features = super::scan::embed_protein(&mut embedder, seq)?;
-        let probs = model
-            .residue_probabilities(&features)
-            .map_err(|e| anyhow::anyhow!(e))?;
-        found += model
-            .candidates(seq, &probs)
-            .iter()
-            .filter(|c| c.score >= model.threshold)
-            .count();
+        let name = format!("synthetic_{}", i + 1);
+        let mut scan = ProteinScan::from_features(
+            &name,
+            seq,
+            &features,
+            &model,
+            SHOWN_CANDIDATES,
+            model.threshold,
+        )
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if let Some(r) = &registers {
+            scan = scan
+                .with_model_registers(r, &mut embedder)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        }
+        found += scan.candidates.len();
     }
     let seconds = started.elapsed().as_secs_f64();
     let rate = residues as f64 / seconds.max(1e-9);
     println!(
-        "scan: {rate:.0} residues/s ({seconds:.1} s), peak memory {}; {found} candidates above the threshold",
-        peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0} MiB"))
+        "scan: {rate:.0} residues/s ({seconds:.1} s), peak memory {}; {found} candidates shown (≤ {SHOWN_CANDIDATES} per protein above the threshold){}",
+        peak_rss_mib().map_or("unknown".to_string(), |m| format!("{m:.0} MiB")),
+        if registers.is_some() {
+            ", each with the peptide model's register"
+        } else {
+            ""
+        }
     );
     println!(
         "projected human proteome (11.4 M residues): {:.1} h",

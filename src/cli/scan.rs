@@ -9,19 +9,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use nesbind::compute::{DeviceChoice, select_device};
+use nesbind::compute::{ComputeDevice, DeviceChoice, select_device};
 use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
 use nesbind::labels::csv_field;
 use nesbind::nesdb::{NesTable, read_nesdb};
 use nesbind::scan::choice_fit::{ChoiceConfig, TrainingWindow};
 use nesbind::scan::ranker::{WindowRanker, window_features};
 use nesbind::scan::{
-    Candidate, ProteinScan, ScanModel, ScanProtein, ScanTagger, ScanTruth, TaggerSettings,
-    WindowPlan, candidates, embed_windowed, evaluate_scan, scan_summary,
+    Agreement, Candidate, PeptideRegisters, ProteinScan, ScanModel, ScanProtein, ScanTagger,
+    ScanTruth, TaggerSettings, WindowPlan, candidates, embed_windowed, evaluate_scan, scan_summary,
 };
 use nesbind::train::dataset::{ResidueEmbedder, folds_of_groups, groups};
 use nesbind::train::esm::EsmResidueEmbedder;
 use nesbind::train::patterns::Orientation;
+use nesbind::train::register::pocket_residues;
 use serde::Serialize;
 
 use super::progress::ProgressBar;
@@ -87,6 +88,14 @@ pub struct ScanArgs {
     /// With --cv: seed of the fold assignment (another seed deals the same groups differently).
     #[arg(long, default_value_t = CV_SEED)]
     pub cv_seed: u64,
+    /// Peptide model (a `nesbind train` checkpoint) that decodes each candidate's register
+    /// (default: the bundled one).
+    #[arg(long)]
+    pub peptide_model: Option<PathBuf>,
+    /// Report the consensus registers only: no peptide-model register, mutants from the consensus
+    /// register (faster on a proteome).
+    #[arg(long, conflicts_with = "peptide_model")]
+    pub no_model_register: bool,
 }
 
 /// Share of the context model in the scan's P(NES), chosen by `--cv` (docs/scan.md).
@@ -112,7 +121,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<()> {
             .context("--cv needs --out: the folder for summary.txt and metrics.json")?;
         return cross_validate(args, &mut embedder, folds, &out, &cancel);
     }
-    scan(args, &mut embedder, &cancel)
+    scan(args, &mut embedder, &dev, &cancel)
 }
 
 /// A NESdb protein with its export signals (0-based, end exclusive).
@@ -666,7 +675,28 @@ struct CandidateJson {
     score: f32,
     register: RegisterJson,
     class: String,
+    /// The peptide model's register for this place (absent with `--no-model-register`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_register: Option<ModelRegisterJson>,
     mutants: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ModelRegisterJson {
+    orientation: &'static str,
+    /// 1-based residue numbers of Φ0..Φ4 (null where empty).
+    phi: [Option<usize>; 5],
+    /// Among all consistent registers of the candidate with its flanks.
+    probability: f64,
+    /// Against the consensus register above: "same", "same_core" (Φ1–Φ4 alike, Φ0 not) or "differs".
+    agreement: Agreement,
+}
+
+fn orientation_name(o: Orientation) -> &'static str {
+    match o {
+        Orientation::Forward => "forward",
+        Orientation::Reverse => "reverse",
+    }
 }
 
 #[derive(Serialize)]
@@ -691,14 +721,17 @@ fn candidate_json(scan: &ProteinScan, c: &Candidate) -> CandidateJson {
         peptide: scan.peptide(c),
         score: c.score,
         register: RegisterJson {
-            orientation: match c.pattern.orientation {
-                Orientation::Forward => "forward",
-                Orientation::Reverse => "reverse",
-            },
+            orientation: orientation_name(c.pattern.orientation),
             class: c.pattern.label(),
             phi: c.pattern.positions.map(|p| p.map(|q| q + 1)),
         },
         class: c.pattern.label(),
+        model_register: c.model_register.as_ref().map(|r| ModelRegisterJson {
+            orientation: orientation_name(r.orientation),
+            phi: r.positions.map(|p| p.map(|q| q + 1)),
+            probability: r.probability,
+            agreement: r.agreement(&c.pattern),
+        }),
         mutants: scan.mutants(c).iter().map(|m| m.label()).collect(),
     }
 }
@@ -706,6 +739,7 @@ fn candidate_json(scan: &ProteinScan, c: &Candidate) -> CandidateJson {
 fn scan(
     args: &ScanArgs,
     embedder: &mut EsmResidueEmbedder,
+    dev: &ComputeDevice,
     cancel: &AtomicBool,
 ) -> anyhow::Result<()> {
     let dir = args.model.clone().unwrap_or_else(bundled_scan_model_dir);
@@ -713,6 +747,17 @@ fn scan(
     model
         .check_embedding(&embedder.info())
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    let peptide_model = if args.no_model_register {
+        None
+    } else {
+        Some(
+            match &args.peptide_model {
+                Some(d) => PeptideRegisters::load(d, dev),
+                None => PeptideRegisters::bundled(dev),
+            }
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        )
+    };
     let threshold = args.threshold.unwrap_or(model.threshold);
     let records: Box<dyn Iterator<Item = Result<(String, String), String>>> = match &args.fasta {
         Some(path) => {
@@ -754,7 +799,7 @@ fn scan(
             );
             writeln!(
                 w,
-                "protein,length,rank,start,end,peptide,score,orientation,class,phi0,phi1,phi2,phi3,phi4,mutants"
+                "protein,length,rank,start,end,peptide,score,orientation,class,phi0,phi1,phi2,phi3,phi4,model_orientation,model_phi0,model_phi1,model_phi2,model_phi3,model_phi4,model_probability,mutants"
             )?;
             Some(w)
         }
@@ -781,9 +826,14 @@ fn scan(
             }
         };
         let features = embed_protein(embedder, &sequence).with_context(|| name.clone())?;
-        let result =
+        let mut result =
             ProteinScan::from_features(&name, &sequence, &features, &model, args.top, threshold)
                 .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if let Some(m) = &peptide_model {
+            result = result
+                .with_model_registers(m, embedder)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        }
         let probs = &result.probabilities;
         let cands: Vec<CandidateJson> = result
             .candidates
@@ -792,15 +842,19 @@ fn scan(
             .collect();
         if let Some(w) = &mut csv {
             for (rank, c) in cands.iter().enumerate() {
-                let phi: Vec<String> = c
-                    .register
-                    .phi
-                    .iter()
-                    .map(|p| p.map_or(String::new(), |q| q.to_string()))
-                    .collect();
+                let phi = |phi: &[Option<usize>; 5]| -> String {
+                    phi.iter()
+                        .map(|p| p.map_or(String::new(), |q| q.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                let model = match &c.model_register {
+                    Some(m) => format!("{},{},{:.4}", m.orientation, phi(&m.phi), m.probability),
+                    None => ",,,,,,".to_string(),
+                };
                 writeln!(
                     w,
-                    "{},{},{},{},{},{},{:.4},{},{},{},{}",
+                    "{},{},{},{},{},{},{:.4},{},{},{},{},{}",
                     csv_field(&name),
                     sequence.len(),
                     rank + 1,
@@ -810,7 +864,8 @@ fn scan(
                     c.score,
                     c.register.orientation,
                     csv_field(&c.class),
-                    phi.join(","),
+                    phi(&c.register.phi),
+                    model,
                     c.mutants.join(" ")
                 )?;
             }
@@ -841,10 +896,20 @@ fn scan(
             if cands.is_empty() {
                 writeln!(out, "  no candidate scores ≥ {threshold:.3}")?;
             }
-            for (rank, c) in cands.iter().enumerate() {
+            for (rank, (c, k)) in cands.iter().zip(&result.candidates).enumerate() {
+                let model = match &k.model_register {
+                    Some(m) => format!(
+                        "; model {} ({}, p = {:.2}; {})",
+                        pocket_residues(&m.positions, &sequence),
+                        orientation_name(m.orientation),
+                        m.probability,
+                        m.agreement(&k.pattern).describe()
+                    ),
+                    None => String::new(),
+                };
                 writeln!(
                     out,
-                    "  {}. {}–{} {} score {:.3} {} {}; mutate {}",
+                    "  {}. {}–{} {} score {:.3} {} {}{model}; mutate {}",
                     rank + 1,
                     c.start,
                     c.end,

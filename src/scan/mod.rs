@@ -1,12 +1,13 @@
 //! Whole-protein NES scan: from a protein sequence to its NES candidates, their Φ registers and the
 //! residues to mutate. ESM-2 sees the whole protein (in overlapping windows past 1,022 residues), a
-//! residue model gives P(NES) along it, and every consensus-class window is ranked by that
-//! probability.
+//! residue model gives P(NES) along it, every consensus-class window is ranked by a window model,
+//! and the peptide BiLSTM decodes the register of each place shown.
 
 pub mod candidates;
 pub mod choice_fit;
 pub mod evaluate;
 pub mod model;
+pub mod model_register;
 pub mod ranker;
 pub mod tagger;
 pub mod windows;
@@ -16,6 +17,9 @@ pub use candidates::{
 };
 pub use evaluate::{ScanReport, ScanTruth, evaluate_scan, scan_summary};
 pub use model::{ScanModel, ScanProtein};
+pub use model_register::{
+    Agreement, ModelRegister, PEPTIDE_FLANK, PeptideRegisters, peptide_context,
+};
 pub use ranker::WindowRanker;
 pub use tagger::{ScanTagger, TaggerSettings};
 pub use windows::{ESM_MAX_RESIDUES, WindowPlan, embed_windowed};
@@ -60,6 +64,20 @@ impl ProteinScan {
             probabilities,
             threshold,
         })
+    }
+
+    /// Each candidate with the peptide model's register, which its mutants then follow.
+    pub fn with_model_registers(
+        mut self,
+        model: &PeptideRegisters,
+        embedder: &mut crate::train::esm::EsmResidueEmbedder,
+    ) -> Result<Self, String> {
+        let spans: Vec<_> = self.candidates.iter().map(|c| c.span.clone()).collect();
+        let registers = model.decode(embedder, &self.sequence, &spans)?;
+        for (c, r) in self.candidates.iter_mut().zip(registers) {
+            c.model_register = r;
+        }
+        Ok(self)
     }
 
     /// The residues of a candidate.

@@ -14,10 +14,6 @@ use crate::structure::Pocket;
 
 use super::labels::colour32;
 
-/// Residues of protein context kept on each side of a candidate sent to Predict (the peptide model
-/// learnt from 20-mers of this kind).
-const PREDICT_FLANK: usize = 5;
-
 /// Largest FASTA file the panel loads into its text box.
 const MAX_FASTA_BYTES: u64 = 64 << 20;
 
@@ -136,7 +132,7 @@ impl NesbindApp {
                 });
             if shown != self.protein_shown {
                 self.protein_shown = shown;
-                self.protein_selected = None;
+                self.protein_selected = Some(0);
             }
         }
         let Some(scan) = self.protein_scans.get(self.protein_shown).cloned() else {
@@ -215,9 +211,10 @@ impl NesbindApp {
                     ui.label(c.pattern.label());
                     if ui
                         .small_button("Predict")
-                        .on_hover_text(
-                            "Send this NES with 5 flanking residues to the Predict panel",
-                        )
+                        .on_hover_text(format!(
+                            "Send this NES with {} flanking residues to the Predict panel",
+                            crate::scan::PEPTIDE_FLANK
+                        ))
                         .clicked()
                     {
                         predict = Some(k);
@@ -235,9 +232,18 @@ impl NesbindApp {
             ));
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 2.0;
-                for i in k.span.clone() {
+                // The peptide model's register where it was decoded (its context shown), else the
+                // consensus register.
+                let (shown, positions) = match &k.model_register {
+                    Some(r) => (
+                        r.context.start.min(k.span.start)..r.context.end.max(k.span.end),
+                        r.positions,
+                    ),
+                    None => (k.span.clone(), k.pattern.positions),
+                };
+                for i in shown {
                     let code = scan.sequence.as_bytes().get(i).map_or('?', |b| *b as char);
-                    let pocket = k.pattern.positions.iter().position(|p| *p == Some(i));
+                    let pocket = positions.iter().position(|p| *p == Some(i));
                     let text = egui::RichText::new(code.to_string()).monospace().size(15.0);
                     match pocket {
                         Some(p) => {
@@ -251,24 +257,44 @@ impl NesbindApp {
                     }
                 }
             });
+            let orientation = |o| match o {
+                crate::train::patterns::Orientation::Forward => "forward",
+                crate::train::patterns::Orientation::Reverse => "reverse",
+            };
+            if let Some(r) = &k.model_register {
+                ui.label(format!(
+                    "Model register ({}, p = {:.2}): {}",
+                    orientation(r.orientation),
+                    r.probability,
+                    crate::train::register::pocket_residues(&r.positions, &scan.sequence)
+                ))
+                .on_hover_text(
+                    "The peptide BiLSTM on this candidate with 5 residues each side, decoded to one \
+                     consistent register",
+                );
+                ui.label(format!(
+                    "Consensus register ({}, {}): {} — {}",
+                    orientation(k.pattern.orientation),
+                    k.pattern.label(),
+                    crate::train::register::pocket_residues(&k.pattern.positions, &scan.sequence),
+                    r.agreement(&k.pattern).describe()
+                ));
+            } else {
+                ui.label(format!(
+                    "{} register ({})",
+                    orientation(k.pattern.orientation),
+                    k.pattern.label()
+                ));
+            }
             let mutants: Vec<String> = scan.mutants(k).iter().map(|m| m.label()).collect();
-            ui.label(format!(
-                "{} register ({}); mutate {}",
-                match k.pattern.orientation {
-                    crate::train::patterns::Orientation::Forward => "forward",
-                    crate::train::patterns::Orientation::Reverse => "reverse",
-                },
-                k.pattern.label(),
-                mutants.join(", ")
-            ));
+            ui.label(format!("Mutate {}", mutants.join(", ")));
         }
         if let Some(k) = select {
             self.protein_selected = Some(k);
         }
         if let Some(k) = predict.and_then(|k| scan.candidates.get(k)) {
-            let lo = k.span.start.saturating_sub(PREDICT_FLANK);
-            let hi = (k.span.end + PREDICT_FLANK).min(scan.sequence.len());
-            self.typed_sequence = scan.sequence[lo..hi].to_string();
+            let context = crate::scan::peptide_context(&k.span, scan.sequence.len());
+            self.typed_sequence = scan.sequence[context].to_string();
             self.state.tab = PanelTab::Predict;
             self.start_prediction(Some(self.typed_sequence.clone()));
         }
