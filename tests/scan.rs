@@ -195,7 +195,7 @@ fn pki_alpha_puts_its_known_nes_first() {
     );
     assert_eq!(pki["register"]["orientation"], "forward");
     // The peptide model, reading the candidate with five residues each side, puts the same core
-    // residues in Φ1–Φ4, and the mutants follow its register.
+    // residues in Φ1–Φ4; the mutants are the hydrophobic Φ residues.
     let model = &pki["model_register"];
     assert_eq!(model["orientation"], "forward", "{pki}");
     assert_eq!(

@@ -92,8 +92,7 @@ pub struct ScanArgs {
     /// (default: the bundled one).
     #[arg(long)]
     pub peptide_model: Option<PathBuf>,
-    /// Report the consensus registers only: no peptide-model register, mutants from the consensus
-    /// register (faster on a proteome).
+    /// Report the consensus registers only, without the peptide model's.
     #[arg(long, conflicts_with = "peptide_model")]
     pub no_model_register: bool,
 }

@@ -16,7 +16,8 @@ pub struct Candidate {
     pub span: Range<usize>,
     pub score: f32,
     pub pattern: PatternMatch,
-    /// The peptide model's register here, once decoded (`ProteinScan::with_model_registers`).
+    /// The peptide model's register here, once decoded (`ProteinScan::with_model_registers`): a
+    /// second opinion beside `pattern`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_register: Option<ModelRegister>,
 }
@@ -213,32 +214,25 @@ impl Mutant {
     }
 }
 
-/// Alanine at each hydrophobic Φ residue of the register, the core pockets Φ1–Φ4 first in the order
-/// of the model's probability there (the residues the model leans on most), Φ0 last: the classic
-/// test of an NES is Ala at two or more Φ positions. The register is the peptide model's where it was
-/// decoded, ordered by its P(binding) — in cross-validation its suggestions found more
-/// export-impairing positions than the consensus register (docs/training.md) — else the consensus
-/// register, ordered by the scan's P(NES).
+/// Alanine at each hydrophobic Φ residue of the consensus register, the core pockets Φ1–Φ4 first in
+/// the order of the model's probability there (the residues the model leans on most), Φ0 last: the
+/// classic test of an NES is Ala at two or more Φ positions. Not the peptide model's register: on
+/// experimentally mapped positions it named no more of them than the consensus register did
+/// (docs/scan.md, "The peptide model's register").
 pub fn mutants(sequence: &str, candidate: &Candidate, probabilities: &[f32]) -> Vec<Mutant> {
     let residues: Vec<char> = sequence.chars().collect();
-    let (positions, model) = match &candidate.model_register {
-        Some(r) => (&r.positions, Some(r)),
-        None => (&candidate.pattern.positions, None),
-    };
-    let mut out: Vec<(bool, f32, Mutant)> = positions
+    let mut out: Vec<(bool, f32, Mutant)> = candidate
+        .pattern
+        .positions
         .iter()
         .enumerate()
         .filter_map(|(k, p)| {
             let p = (*p)?;
             let from = *residues.get(p)?;
-            let weight = match model {
-                Some(r) => r.binding_at(p).unwrap_or(0.0),
-                None => probabilities.get(p).copied().unwrap_or(0.0),
-            };
             is_phi(from).then(|| {
                 (
                     k == 0,
-                    weight,
+                    probabilities.get(p).copied().unwrap_or(0.0),
                     Mutant {
                         position: p,
                         from: from.to_ascii_uppercase(),

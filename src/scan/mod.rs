@@ -66,7 +66,7 @@ impl ProteinScan {
         })
     }
 
-    /// Each candidate with the peptide model's register, which its mutants then follow.
+    /// Each candidate with the peptide model's register.
     pub fn with_model_registers(
         mut self,
         model: &PeptideRegisters,

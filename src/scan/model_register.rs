@@ -1,8 +1,10 @@
 //! The peptide model's register for each scan candidate. The window ranker says *where* an NES is;
-//! which residue sits in which pocket is the peptide BiLSTM's job (trained on AlphaFold complexes and
-//! export mutations, decoded to one consistent register). Each candidate is cut out with a few residues
-//! of protein context on each side, embedded as a peptide — the kind of input the BiLSTM learnt from
-//! (NESdb 20-mers with flanks) — and decoded.
+//! which residue sits in which pocket is what the peptide BiLSTM was trained for (AlphaFold complexes
+//! and export mutations, decoded to one consistent register), and in cross-validation it placed more
+//! pocket residues of AlphaFold peptides than the consensus rule. Each candidate is cut out with a few
+//! residues of protein context on each side, embedded as a peptide — the kind of input the BiLSTM
+//! learnt from (NESdb 20-mers with flanks) — and decoded, as a second opinion beside the consensus
+//! register.
 
 use std::ops::Range;
 use std::path::Path;
@@ -35,8 +37,6 @@ pub struct ModelRegister {
     pub probability: f64,
     /// The stretch read (0-based, end exclusive).
     pub context: Range<usize>,
-    /// P(binding) of each residue of `context`.
-    pub binding: Vec<f32>,
 }
 
 /// How the peptide model's register compares with the consensus register of the same place.
@@ -71,14 +71,6 @@ impl ModelRegister {
         } else {
             Agreement::SameCore
         }
-    }
-
-    /// P(binding) at a protein position inside the context.
-    pub fn binding_at(&self, position: usize) -> Option<f32> {
-        position
-            .checked_sub(self.context.start)
-            .and_then(|i| self.binding.get(i))
-            .copied()
     }
 }
 
@@ -147,7 +139,6 @@ impl PeptideRegisters {
                 orientation: r.orientation,
                 positions: r.positions.map(|p| p.map(|p| p + context.start)),
                 probability: r.probability,
-                binding: output.binding.clone(),
                 context,
             }));
         }
@@ -173,7 +164,6 @@ mod tests {
             positions: consensus.positions,
             probability: 0.5,
             context: 0..10,
-            binding: vec![0.5; 10],
         };
         assert_eq!(r.agreement(&consensus), Agreement::Same);
         r.positions[0] = Some(9);
@@ -183,19 +173,5 @@ mod tests {
         r.positions = consensus.positions;
         r.orientation = Orientation::Reverse;
         assert_eq!(r.agreement(&consensus), Agreement::Differs);
-    }
-
-    #[test]
-    fn binding_is_read_at_protein_positions() {
-        let r = ModelRegister {
-            orientation: Orientation::Forward,
-            positions: [None, Some(11), Some(14), Some(17), Some(19)],
-            probability: 0.5,
-            context: 10..14,
-            binding: vec![0.1, 0.9, 0.2, 0.3],
-        };
-        assert_eq!(r.binding_at(11), Some(0.9));
-        assert_eq!(r.binding_at(9), None);
-        assert_eq!(r.binding_at(14), None);
     }
 }

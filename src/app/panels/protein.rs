@@ -233,7 +233,7 @@ impl NesbindApp {
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 2.0;
                 // The peptide model's register where it was decoded (its context shown), else the
-                // consensus register.
+                // consensus register; both are written out below.
                 let (shown, positions) = match &k.model_register {
                     Some(r) => (
                         r.context.start.min(k.span.start)..r.context.end.max(k.span.end),
