@@ -14,6 +14,9 @@ use crate::structure::Pocket;
 
 use super::labels::colour32;
 
+/// Height of the sequence box before it scrolls (points).
+const PROTEIN_TEXT_HEIGHT: f32 = 150.0;
+
 /// Largest FASTA file the panel loads into its text box.
 const MAX_FASTA_BYTES: u64 = 64 << 20;
 
@@ -81,13 +84,19 @@ impl NesbindApp {
 
     pub(crate) fn protein_panel(&mut self, ui: &mut egui::Ui) {
         ui.label("Protein sequence or FASTA (one or more proteins)");
-        ui.add(
-            egui::TextEdit::multiline(&mut self.protein_text)
-                .desired_rows(4)
-                .desired_width(f32::INFINITY)
-                .font(egui::TextStyle::Monospace)
-                .hint_text(">name\nMTDVETTYADFIASGRT…"),
-        );
+        // A whole protein is hundreds of lines: the box scrolls so the results below stay in view.
+        egui::ScrollArea::vertical()
+            .id_salt("protein text")
+            .max_height(PROTEIN_TEXT_HEIGHT)
+            .show(ui, |ui| {
+                ui.add(
+                    egui::TextEdit::multiline(&mut self.protein_text)
+                        .desired_rows(4)
+                        .desired_width(f32::INFINITY)
+                        .font(egui::TextStyle::Monospace)
+                        .hint_text(">name\nMTDVETTYADFIASGRT…"),
+                );
+            });
         let busy = self.scan_job.is_some();
         ui.horizontal_wrapped(|ui| {
             if ui.button("Open FASTA…").clicked() {
@@ -183,9 +192,9 @@ impl NesbindApp {
         let mut predict = None;
         egui::Grid::new("scan candidates")
             .striped(true)
-            .num_columns(6)
+            .num_columns(7)
             .show(ui, |ui| {
-                for h in ["#", "Residues", "Peptide", "Score", "Class", ""] {
+                for h in ["#", "Residues", "Peptide", "Score", "Class", "Model", ""] {
                     ui.strong(h);
                 }
                 ui.end_row();
@@ -209,6 +218,30 @@ impl NesbindApp {
                     }
                     ui.label(format!("{:.2}", c.score));
                     ui.label(c.pattern.label());
+                    // Where the peptide model reads the place differently, the user should look.
+                    match &c.model_register {
+                        Some(r) => {
+                            let agreement = r.agreement(&c.pattern);
+                            let text = match agreement {
+                                crate::scan::Agreement::Same => "same",
+                                crate::scan::Agreement::SameCore => "same Φ1–Φ4",
+                                crate::scan::Agreement::Differs => "differs",
+                            };
+                            let text = egui::RichText::new(text);
+                            ui.label(if agreement == crate::scan::Agreement::Differs {
+                                text.color(ui.visuals().warn_fg_color)
+                            } else {
+                                text
+                            })
+                            .on_hover_text(format!(
+                                "The peptide model's register against the consensus register (p = {:.2})",
+                                r.probability
+                            ));
+                        }
+                        None => {
+                            ui.label("–");
+                        }
+                    }
                     if ui
                         .small_button("Predict")
                         .on_hover_text(format!(
