@@ -205,15 +205,14 @@ fn pki_alpha_puts_its_known_nes_first() {
     );
     let p = model["probability"].as_f64().unwrap();
     assert!(p > 0.0 && p <= 1.0, "{pki}");
-    let mutants: Vec<&str> = pki["mutants"]
+    let mut mutants: Vec<&str> = pki["mutants"]
         .as_array()
         .unwrap()
         .iter()
         .map(|m| m.as_str().unwrap())
         .collect();
-    let mut sorted = mutants.clone();
-    sorted.sort_unstable();
-    assert_eq!(sorted, ["I47A", "L38A", "L42A", "L45A"], "{pki}");
+    mutants.sort_unstable();
+    assert_eq!(mutants, ["I47A", "L38A", "L42A", "L45A"], "{pki}");
     let rev = &json[1]["candidates"][0];
     assert!(
         rev["start"].as_u64().unwrap() <= 75 && rev["end"].as_u64().unwrap() >= 83,

@@ -21,7 +21,6 @@ use nesbind::scan::{
 };
 use nesbind::train::dataset::{ResidueEmbedder, folds_of_groups, groups};
 use nesbind::train::esm::EsmResidueEmbedder;
-use nesbind::train::patterns::Orientation;
 use nesbind::train::register::pocket_residues;
 use serde::Serialize;
 
@@ -691,13 +690,6 @@ struct ModelRegisterJson {
     agreement: Agreement,
 }
 
-fn orientation_name(o: Orientation) -> &'static str {
-    match o {
-        Orientation::Forward => "forward",
-        Orientation::Reverse => "reverse",
-    }
-}
-
 #[derive(Serialize)]
 struct ResidueJson {
     position: usize,
@@ -720,13 +712,13 @@ fn candidate_json(scan: &ProteinScan, c: &Candidate) -> CandidateJson {
         peptide: scan.peptide(c),
         score: c.score,
         register: RegisterJson {
-            orientation: orientation_name(c.pattern.orientation),
+            orientation: c.pattern.orientation.name(),
             class: c.pattern.label(),
             phi: c.pattern.positions.map(|p| p.map(|q| q + 1)),
         },
         class: c.pattern.label(),
         model_register: c.model_register.as_ref().map(|r| ModelRegisterJson {
-            orientation: orientation_name(r.orientation),
+            orientation: r.orientation.name(),
             phi: r.positions.map(|p| p.map(|q| q + 1)),
             probability: r.probability,
             agreement: r.agreement(&c.pattern),
@@ -900,7 +892,7 @@ fn scan(
                     Some(m) => format!(
                         "; model {} ({}, p = {:.2}; {})",
                         pocket_residues(&m.positions, &sequence),
-                        orientation_name(m.orientation),
+                        m.orientation.name(),
                         m.probability,
                         m.agreement(&k.pattern).describe()
                     ),

@@ -89,6 +89,16 @@ pub enum Orientation {
     Reverse,
 }
 
+impl Orientation {
+    /// "forward" or "reverse", as printed and written to JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Forward => "forward",
+            Self::Reverse => "reverse",
+        }
+    }
+}
+
 /// One register: the 0-based positions (into the searched sequence) of the residues in Φ0..Φ4.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatternMatch {

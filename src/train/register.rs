@@ -230,10 +230,7 @@ impl Register {
         format!(
             "{} ({}), p = {:.2}",
             pocket_residues(&self.positions, sequence),
-            match self.orientation {
-                Orientation::Forward => "forward",
-                Orientation::Reverse => "reverse",
-            },
+            self.orientation.name(),
             self.probability
         )
     }

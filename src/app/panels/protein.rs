@@ -222,12 +222,7 @@ impl NesbindApp {
                     match &c.model_register {
                         Some(r) => {
                             let agreement = r.agreement(&c.pattern);
-                            let text = match agreement {
-                                crate::scan::Agreement::Same => "same",
-                                crate::scan::Agreement::SameCore => "same Φ1–Φ4",
-                                crate::scan::Agreement::Differs => "differs",
-                            };
-                            let text = egui::RichText::new(text);
+                            let text = egui::RichText::new(agreement.describe());
                             ui.label(if agreement == crate::scan::Agreement::Differs {
                                 text.color(ui.visuals().warn_fg_color)
                             } else {
@@ -290,24 +285,21 @@ impl NesbindApp {
                     }
                 }
             });
-            let orientation = |o| match o {
-                crate::train::patterns::Orientation::Forward => "forward",
-                crate::train::patterns::Orientation::Reverse => "reverse",
-            };
             if let Some(r) = &k.model_register {
                 ui.label(format!(
                     "Model register ({}, p = {:.2}): {}",
-                    orientation(r.orientation),
+                    r.orientation.name(),
                     r.probability,
                     crate::train::register::pocket_residues(&r.positions, &scan.sequence)
                 ))
-                .on_hover_text(
-                    "The peptide BiLSTM on this candidate with 5 residues each side, decoded to one \
+                .on_hover_text(format!(
+                    "The peptide BiLSTM on this candidate with {} residues each side, decoded to one \
                      consistent register",
-                );
+                    crate::scan::PEPTIDE_FLANK
+                ));
                 ui.label(format!(
                     "Consensus register ({}, {}): {} — {}",
-                    orientation(k.pattern.orientation),
+                    k.pattern.orientation.name(),
                     k.pattern.label(),
                     crate::train::register::pocket_residues(&k.pattern.positions, &scan.sequence),
                     r.agreement(&k.pattern).describe()
@@ -315,7 +307,7 @@ impl NesbindApp {
             } else {
                 ui.label(format!(
                     "{} register ({})",
-                    orientation(k.pattern.orientation),
+                    k.pattern.orientation.name(),
                     k.pattern.label()
                 ));
             }
