@@ -67,9 +67,8 @@ pub fn scan_job(
         ScanModel::load(&crate::scan::bundled_model_dir()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let registers = PeptideRegisters::bundled(&device).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), None)?;
-    embedder.residue_channels = true;
     model
-        .check_embedding(&embedder.info())
+        .prepare_embedder(&mut embedder)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let n = proteins.len();
     let mut out = Vec::with_capacity(n);

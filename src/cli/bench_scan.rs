@@ -112,8 +112,10 @@ pub fn run(args: &BenchScanArgs) -> anyhow::Result<()> {
     let dev = select_device(args.device)?;
     let (_, esm) = super::embed::load_esm_on(None, &dev.device)?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), None)?;
-    embedder.residue_channels = true;
     let model = ScanModel::load(&super::scan::bundled_scan_model_dir())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    model
+        .prepare_embedder(&mut embedder)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let registers = if args.no_model_register {
         None

@@ -9,7 +9,8 @@ use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::train::TaggerConfig;
-use crate::train::dataset::EmbeddingInfo;
+use crate::train::dataset::{EmbeddingInfo, ResidueEmbedder};
+use crate::train::esm::EsmResidueEmbedder;
 use crate::train::logistic::{Logistic, LogisticConfig};
 
 use super::ranker::WindowRanker;
@@ -196,9 +197,28 @@ impl ScanModel {
             .collect()
     }
 
+    /// Sets `embedder` to the ESM-2 layer and sequence channels this model was fitted on, then checks
+    /// that its features are those (same weights, same width).
+    pub fn prepare_embedder(&self, embedder: &mut EsmResidueEmbedder) -> Result<(), String> {
+        embedder.layer = embedder
+            .embedder
+            .resolve_layer(Some(self.embedding.layer))
+            .map_err(|e| {
+                format!(
+                    "the scan model wants ESM-2 layer {}: {e}",
+                    self.embedding.layer
+                )
+            })?;
+        embedder.residue_channels = self.embedding.residue_channels;
+        self.check_embedding(&embedder.info())
+    }
+
     /// Whether features from an embedder described by `info` are what this model was fitted on.
     pub fn check_embedding(&self, info: &EmbeddingInfo) -> Result<(), String> {
-        if info.hash == self.embedding.hash && info.dim == self.embedding.dim {
+        if info.hash == self.embedding.hash
+            && info.dim == self.embedding.dim
+            && info.layer == self.embedding.layer
+        {
             return Ok(());
         }
         Err(format!(
@@ -353,5 +373,15 @@ mod tests {
         std::fs::write(dir.path().join(MODEL_FILE), json.to_string()).expect("write");
         let err = ScanModel::load(dir.path()).expect_err("no weights");
         assert!(err.contains("scan_tagger.bpk"), "{err}");
+    }
+
+    #[test]
+    fn features_of_another_layer_are_refused() {
+        let model = ScanModel::load(&crate::scan::bundled_model_dir()).expect("bundled scan model");
+        let mut info = model.embedding.clone();
+        assert!(model.check_embedding(&info).is_ok());
+        info.layer = model.embedding.layer - 1;
+        let err = model.check_embedding(&info).expect_err("other layer");
+        assert!(err.contains(&format!("layer {}", info.layer)), "{err}");
     }
 }
