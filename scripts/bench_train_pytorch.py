@@ -7,7 +7,7 @@ layers of hidden 128 with dropout 0.3 between them and before the heads, two hea
 Prints seconds per epoch; compare with `nesbind bench train --epochs N` on the same machine.
 
     pip install torch      # CPU wheel
-    python3 scripts/bench_train_pytorch.py --epochs 3 [--threads N]
+    python3 scripts/bench_train_pytorch.py --epochs 3 [--threads N] [--device cuda]
 """
 import argparse
 import json
@@ -47,15 +47,17 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--peptides", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch default)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the twin of `--device gpu`)")
     args = ap.parse_args()
+    dev = torch.device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(1)
-    x, yb, yp = synthetic(args.peptides)
+    x, yb, yp = (t.to(dev) for t in synthetic(args.peptides))
     pos_w = ((yb.numel() - yb.sum()) / yb.sum()).clamp(1, 20)
     counts = torch.bincount(yp.flatten(), minlength=6).float()
     cw = (yp.numel() / (6 * counts.clamp(min=1))).clamp(1 / 20, 20)
-    model = Tagger()
+    model = Tagger().to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     bce = nn.BCEWithLogitsLoss(pos_weight=pos_w)
     ce = nn.CrossEntropyLoss(weight=cw)
@@ -63,7 +65,7 @@ def main():
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
         model.train()
-        perm = torch.randperm(x.shape[0])
+        perm = torch.randperm(x.shape[0], device=dev)
         total = 0.0
         for i in range(0, x.shape[0], 32):
             idx = perm[i:i + 32]
@@ -73,12 +75,15 @@ def main():
             loss.backward()
             opt.step()
             total += loss.item() * len(idx)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - t0)
         print(f"epoch {epoch + 1}: {times[-1]:.2f} s  loss {total / x.shape[0]:.4f}")
     info = open("/proc/cpuinfo").read()
     cpu = next((l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("model name")), "unknown CPU")
     cpu += ", AVX-512" if " avx512f" in info else ", AVX2" if " avx2" in info else ""
-    print(json.dumps({"cpu": cpu, "torch": torch.__version__, "threads": torch.get_num_threads(),
+    gpu = torch.cuda.get_device_name(dev) if dev.type == "cuda" else None
+    print(json.dumps({"cpu": cpu, "gpu": gpu, "torch": torch.__version__, "threads": torch.get_num_threads(),
                       "seconds_per_epoch": times,
                       "mean_seconds_per_epoch": sum(times) / len(times)}))
 
