@@ -233,8 +233,7 @@ impl EsmModel {
         if let Some(host) = &self.host {
             return self.forward_packed(host, batch, layer);
         }
-        let longest = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0);
-        let input = self.prepare_to(batch, self.padded_len(longest))?;
+        let input = self.prepare_with(batch, true)?;
         let mut x = self.embed_tokens(&input);
         for l in &self.layers[..layer] {
             x = self.layer_forward(l, x, &input)?;
@@ -326,13 +325,13 @@ impl EsmModel {
     }
 
     fn prepare(&self, batch: &[&Tokens]) -> Result<PreparedBatch, EmbedError> {
-        self.prepare_to(batch, 0)
+        self.prepare_with(batch, false)
     }
 
     /// Token length a batch whose longest sequence has `t` tokens runs at. On a GPU a new shape
     /// can mean new kernel compilations and autotuning, so lengths are rounded up to a few sizes:
     /// multiples of 8 up to 64 tokens, powers of two above (a 50-protein `bench scan` on an H200:
-    /// 118.6 s before, 87.4 and 83.1 s after; docs/results/gpu_h200_2026-12-04.txt). The padding is
+    /// 118.6 s before, 87.4 s after; docs/results/gpu_h200_2026-12-04.txt). The padding is
     /// masked like any other, so the results are those of the exact length. The CPU runs exact
     /// lengths.
     fn padded_len(&self, t: usize) -> usize {
@@ -343,11 +342,15 @@ impl EsmModel {
         }
     }
 
-    /// [`Self::prepare`] padded to at least `min_len` tokens.
-    fn prepare_to(&self, batch: &[&Tokens], min_len: usize) -> Result<PreparedBatch, EmbedError> {
+    /// [`Self::prepare`], with the length rounded by [`Self::padded_len`] when `round`.
+    fn prepare_with(&self, batch: &[&Tokens], round: bool) -> Result<PreparedBatch, EmbedError> {
         let b = batch.len();
         let longest = batch.iter().map(|s| s.ids.len()).max().unwrap_or(0);
-        let t = longest.max(min_len);
+        let t = if round {
+            self.padded_len(longest)
+        } else {
+            longest
+        };
         if b == 0 || longest == 0 {
             return Err(EmbedError::Backend("empty batch".into()));
         }
