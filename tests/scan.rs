@@ -153,6 +153,47 @@ fn malformed_fasta_records_are_reported_with_their_line_and_skipped() {
     assert!(first["register"].is_object(), "{first}");
 }
 
+/// Sequences are often written in blocks of ten with a stop at the end; residue numbers must count
+/// residues only. A run where every record is refused fails instead of printing an empty result.
+#[test]
+fn typed_sequences_drop_spaces_and_a_run_with_nothing_to_scan_fails() {
+    let out = nesbind(&[
+        "scan",
+        "--sequence",
+        "MTDVETTYAD FIASGRTGRR NAIHDILVSS ASGNSNELAL KLAGLDINKT EGEEDAQRSS TEQSGEAQGE AAKSES*",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["length"], 76);
+    assert_eq!(
+        json[0]["candidates"][0]["start"], 38,
+        "{}",
+        json[0]["candidates"][0]
+    );
+
+    let out = nesbind(&["scan", "--sequence", "LALK-LAGLDI"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("'-' at character 5"), "{stderr}");
+    assert!(stderr.contains("no protein could be scanned"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let out = nesbind(&["predict", "--sequence", "LALKL AGLDI", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("LALKLAGLDI"), "{text}");
+}
+
 #[test]
 fn a_five_thousand_residue_protein_scans() {
     let seq = protein(5000, 11);

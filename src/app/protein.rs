@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::compute::ComputeDevice;
-use crate::embed::{Embedder, EsmModel, FastaReader};
+use crate::embed::{Embedder, EsmModel, FastaReader, clean_sequence};
 use crate::scan::{PeptideRegisters, ProteinScan, ScanModel, WindowPlan, embed_windowed};
 use crate::train::dataset::ResidueEmbedder;
 use crate::train::esm::EsmResidueEmbedder;
@@ -21,21 +21,12 @@ pub const TOP_CANDIDATES: usize = 8;
 /// returned as messages with their line.
 pub fn proteins_of_text(text: &str) -> (Vec<(String, String)>, Vec<String>) {
     if !text.trim_start().starts_with('>') {
-        let seq: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-        return if seq.is_empty() {
-            (Vec::new(), Vec::new())
-        } else if let Some(c) = seq.chars().find(|c| !c.is_ascii_alphabetic()) {
-            (
-                Vec::new(),
-                vec![format!(
-                    "'{c}' is not an amino-acid letter (paste a sequence or FASTA)"
-                )],
-            )
-        } else {
-            (
-                vec![("pasted sequence".to_string(), seq.to_ascii_uppercase())],
-                Vec::new(),
-            )
+        if text.trim().is_empty() {
+            return (Vec::new(), Vec::new());
+        }
+        return match clean_sequence(text) {
+            Ok(seq) => (vec![("pasted sequence".to_string(), seq)], Vec::new()),
+            Err(e) => (Vec::new(), vec![format!("{e} (paste a sequence or FASTA)")]),
         };
     }
     let mut ok = Vec::new();

@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use nesbind::compute::{ComputeDevice, DeviceChoice, select_device};
 use nesbind::embed::{
-    Embedder, EmbeddingCache, EsmModel, default_model_dir, read_fasta, write_json,
+    Embedder, EmbeddingCache, EsmModel, clean_sequence, default_model_dir, read_fasta, write_json,
     write_safetensors,
 };
 
@@ -89,7 +89,12 @@ pub(super) fn load_esm_on(
 
 pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
     let kind = output_kind(&args.out)?;
-    let mut sequences = args.sequences.clone();
+    let mut sequences = args
+        .sequences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| clean_sequence(s).map_err(|e| anyhow::anyhow!("--sequence {}: {e}", i + 1)))
+        .collect::<anyhow::Result<Vec<String>>>()?;
     if let Some(fasta) = &args.fasta {
         sequences.extend(read_fasta(fasta)?.into_iter().map(|r| r.sequence));
     }

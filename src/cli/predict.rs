@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
-use nesbind::embed::{Embedder, read_fasta};
+use nesbind::embed::{Embedder, clean_sequence, read_fasta};
 use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
 use nesbind::train::baselines::{consensus_register, elm_register};
 use nesbind::train::checkpoint::default_checkpoint_dir;
@@ -128,10 +128,13 @@ fn rule_output(sequence: &str, register: Option<&Register>) -> PeptideOutput {
 
 pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     let peptides: Vec<(String, String)> = match (&args.sequence, &args.fasta, &args.structure) {
-        (Some(seq), _, _) => vec![("sequence".into(), seq.trim().to_ascii_uppercase())],
+        (Some(seq), _, _) => vec![(
+            "sequence".into(),
+            clean_sequence(seq).map_err(|e| anyhow::anyhow!("--sequence: {e}"))?,
+        )],
         (None, Some(path), _) => read_fasta(path)?
             .into_iter()
-            .map(|r| (r.name, r.sequence.to_ascii_uppercase()))
+            .map(|r| (r.name, r.sequence))
             .collect(),
         (None, None, Some(path)) => {
             let complex = load_structure(path).and_then(|s| {

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use nesbind::compute::{ComputeDevice, DeviceChoice, select_device};
-use nesbind::embed::{Embedder, EmbeddingCache, FastaReader};
+use nesbind::embed::{Embedder, EmbeddingCache, FastaReader, clean_sequence};
 use nesbind::labels::csv_field;
 use nesbind::nesdb::{NesTable, read_nesdb};
 use nesbind::scan::choice_fit::{ChoiceConfig, TrainingWindow};
@@ -601,6 +601,7 @@ fn cross_validate(
                 &proteins,
                 &probabilities,
                 &fold,
+                &models,
             )?;
         }
         reports.push(serde_json::json!({ "context_share": share, "report": report }));
@@ -619,23 +620,32 @@ fn cross_validate(
 /// Residues on each side of a window written with it to candidates.csv.
 const CONTEXT_FLANK: usize = 10;
 
-/// Every consensus window of every protein with its out-of-fold scores and whether it is real, for
-/// inspecting the ranking.
+/// Every consensus window of every protein with its out-of-fold scores (P(NES) and the score of the
+/// model of the fold that held the protein out) and whether it is real, for inspecting the ranking.
 fn write_candidates_csv(
     path: &Path,
     proteins: &[TrainProtein],
     probabilities: &[Vec<f32>],
     fold: &[usize],
+    models: &[ScanModel],
 ) -> anyhow::Result<()> {
     let mut w = std::io::BufWriter::new(
         std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
     );
     writeln!(
         w,
-        "protein,fold,length,start,end,class,orientation,rev_type,phi0,mean_p,max_p,phi_mean_p,real,phi,context"
+        "protein,fold,length,start,end,class,orientation,rev_type,phi0,mean_p,max_p,phi_mean_p,score,real,phi,context"
     )?;
     for ((p, probs), f) in proteins.iter().zip(probabilities).zip(fold) {
-        for c in candidates(&p.sequence, probs) {
+        let mean = candidates(&p.sequence, probs);
+        let scored = models
+            .get(*f)
+            .map_or_else(|| mean.clone(), |m| m.candidates(&p.sequence, probs));
+        for c in mean {
+            let score = scored
+                .iter()
+                .find(|s| s.span == c.span && s.pattern == c.pattern)
+                .map_or(f32::NAN, |s| s.score);
             let phi: Vec<f32> = c
                 .pattern
                 .positions
@@ -646,7 +656,7 @@ fn write_candidates_csv(
             let max = probs[c.span.clone()].iter().copied().fold(0.0f32, f32::max);
             writeln!(
                 w,
-                "{},{f},{},{},{},{},{:?},{},{},{:.5},{:.5},{:.5},{},{},{}",
+                "{},{f},{},{},{},{},{:?},{},{},{:.5},{:.5},{:.5},{:.5},{},{},{}",
                 csv_field(&p.key),
                 p.sequence.len(),
                 c.span.start + 1,
@@ -658,6 +668,7 @@ fn write_candidates_csv(
                 c.score,
                 max,
                 phi.iter().sum::<f32>() / phi.len().max(1) as f32,
+                score,
                 u8::from(nesbind::scan::evaluate::is_real(&c.span, &p.nes)),
                 c.pattern
                     .positions
@@ -785,15 +796,9 @@ fn scan(
                 "give --fasta FILE or --sequence SEQ (or --train DIR / --cv K --out DIR)"
             );
             Box::new(args.sequence.clone().into_iter().enumerate().map(|(i, s)| {
-                let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-                if s.chars().all(|c| c.is_ascii_alphabetic()) && !s.is_empty() {
-                    Ok((format!("sequence_{}", i + 1), s.to_ascii_uppercase()))
-                } else {
-                    Err(format!(
-                        "--sequence {}: not a one-letter amino-acid sequence",
-                        i + 1
-                    ))
-                }
+                clean_sequence(&s)
+                    .map(|s| (format!("sequence_{}", i + 1), s))
+                    .map_err(|e| format!("--sequence {}: {e}", i + 1))
             }))
         }
     };
@@ -947,6 +952,12 @@ fn scan(
         } else {
             String::new()
         }
+    );
+    // A run where every record was refused has nothing to show: say so in the exit status, so a
+    // script does not take the empty output for "no NES".
+    anyhow::ensure!(
+        scanned > 0 || skipped == 0 || cancel.load(Ordering::Relaxed),
+        "no protein could be scanned: every record was skipped (reasons above)"
     );
     Ok(())
 }

@@ -20,42 +20,43 @@ pub fn read_fasta(path: &Path) -> Result<Vec<FastaRecord>, EmbedError> {
     })
 }
 
-/// Parses FASTA text; errors carry the 1-based line number.
+/// Parses FASTA text; the first bad record is an error with its 1-based line number. Sequence
+/// lines are cleaned as [`FastaReader`] cleans them (spaces and a final `*` dropped, upper case,
+/// letters only).
 pub fn parse_fasta(text: &str) -> Result<Vec<FastaRecord>, (usize, String)> {
-    let mut records: Vec<(usize, FastaRecord)> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with(';') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('>') {
-            records.push((
-                i + 1,
-                FastaRecord {
-                    name: name.trim().to_string(),
-                    sequence: String::new(),
-                },
-            ));
-        } else {
-            match records.last_mut() {
-                Some((_, r)) => r.sequence.push_str(line),
-                None => return Err((i + 1, "sequence line before the first `>` header".into())),
-            }
-        }
-    }
+    let records = FastaReader::new(std::io::Cursor::new(text.as_bytes()))
+        .map(|r| r.map_err(|p| (p.line, p.message)))
+        .collect::<Result<Vec<_>, _>>()?;
     if records.is_empty() {
         return Err((1, "no `>` records".into()));
     }
-    records
-        .into_iter()
-        .map(|(line, r)| {
-            if r.sequence.is_empty() {
-                Err((line, format!("record {:?} has no sequence", r.name)))
-            } else {
-                Ok(r)
-            }
-        })
-        .collect()
+    Ok(records)
+}
+
+/// A sequence as typed or pasted: whitespace anywhere (sequences are often written in blocks of
+/// ten) and one final `*` (a stop codon) are dropped and letters upper-cased, so residue numbers
+/// count residues only. Anything else that is not a letter is refused, named with its 1-based
+/// position in `text`.
+pub fn clean_sequence(text: &str) -> Result<String, String> {
+    let trimmed = text.trim_end();
+    let body = trimmed.strip_suffix('*').unwrap_or(trimmed);
+    let mut out = String::with_capacity(body.len());
+    for (i, c) in body.chars().enumerate() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if !c.is_ascii_alphabetic() {
+            return Err(format!(
+                "'{c}' at character {} is not an amino-acid letter",
+                i + 1
+            ));
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    if out.is_empty() {
+        return Err("the sequence is empty".into());
+    }
+    Ok(out)
 }
 
 /// A record that could not be used, with the line of its header.
@@ -93,18 +94,18 @@ impl<R: std::io::BufRead> FastaReader<R> {
     ) -> Result<FastaRecord, FastaProblem> {
         let mut sequence = String::new();
         for (line, text) in body {
-            let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            let text = text.strip_suffix('*').unwrap_or(&text);
-            if let Some((i, c)) = text.char_indices().find(|(_, c)| !c.is_ascii_alphabetic()) {
-                return Err(FastaProblem {
-                    line,
-                    message: format!(
-                        "record {name:?}: '{c}' at column {} is not an amino-acid letter",
-                        i + 1
-                    ),
-                });
+            match clean_sequence(&text) {
+                Ok(clean) => sequence.push_str(&clean),
+                Err(message) => {
+                    return Err(FastaProblem {
+                        line,
+                        message: format!(
+                            "record {name:?}: {}",
+                            message.replace("at character", "at column")
+                        ),
+                    });
+                }
             }
-            sequence.push_str(&text.to_ascii_uppercase());
         }
         if sequence.is_empty() {
             return Err(FastaProblem {
@@ -215,5 +216,23 @@ mod tests {
         assert_eq!(bad.line, 8);
         assert!(bad.message.contains("'1'"), "{}", bad.message);
         assert_eq!(out[4].as_ref().unwrap().name, "rev");
+    }
+
+    #[test]
+    fn sequences_drop_spaces_and_a_stop_and_name_a_bad_character() {
+        assert_eq!(clean_sequence("lalk lagldi*\n").unwrap(), "LALKLAGLDI");
+        assert_eq!(clean_sequence("MTDVETTYAD FIASGRTGRR").unwrap().len(), 20);
+        let err = clean_sequence("LALK1LAGLDI").unwrap_err();
+        assert!(err.contains("'1' at character 5"), "{err}");
+        assert!(
+            clean_sequence("LAL*KL").is_err(),
+            "a stop inside is no residue"
+        );
+        assert!(clean_sequence(" * ").is_err());
+        let recs = parse_fasta(">pki\nLALKL AGLDI\n").unwrap();
+        assert_eq!(recs[0].sequence, "LALKLAGLDI");
+        let (line, message) = parse_fasta(">a\nLL\n>b\nLQ-LPP\n").unwrap_err();
+        assert_eq!(line, 4);
+        assert!(message.contains("'-' at column 3"), "{message}");
     }
 }

@@ -121,11 +121,11 @@ pub struct NesTable {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NesdbError {
-    #[error("{path}: cannot read file: {source}")]
+    /// The io error is part of the message, not a `source()`, so `{:#}` chains print it once.
+    #[error("{path}: cannot read file: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
@@ -133,9 +133,9 @@ pub enum NesdbError {
 
 /// Reads any of the supported NES tables.
 pub fn read_nesdb(path: &Path) -> Result<NesTable, NesdbError> {
-    let bytes = std::fs::read(path).map_err(|source| NesdbError::Io {
+    let bytes = std::fs::read(path).map_err(|error| NesdbError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let text = String::from_utf8_lossy(&bytes);
     layouts::parse(path, &text).map_err(|message| NesdbError::Format {

@@ -30,10 +30,11 @@ const MAGIC_V1: &[u8; 8] = b"NESBDS01";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
-    #[error("{path}: {source}")]
+    /// The io error is part of the message, not a `source()`, so `{:#}` chains print it once.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
@@ -712,9 +713,9 @@ struct BinHeader {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
-    move |source| DatasetError::Io {
+    move |error| DatasetError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 
@@ -881,8 +882,8 @@ pub fn write_csv(dataset: &Dataset, path: &Path) -> Result<(), DatasetError> {
             w.write_record(&row).map_err(err)?;
         }
     }
-    w.flush().map_err(|e| DatasetError::Io {
+    w.flush().map_err(|error| DatasetError::Io {
         path: path.to_path_buf(),
-        source: e,
+        error,
     })
 }

@@ -144,19 +144,13 @@ impl NesbindApp {
         };
         let settings = self.state.train.clone();
         let (target, seqs) = match sequence {
-            Some(s) => {
-                let s: String = s
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect::<String>()
-                    .to_ascii_uppercase();
-                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphabetic()) {
-                    self.log
-                        .error(format!("'{s}' is not a one-letter amino-acid sequence"));
+            Some(s) => match crate::embed::clean_sequence(&s) {
+                Ok(s) => (PredictTarget::Typed, vec![s]),
+                Err(e) => {
+                    self.log.error(format!("typed peptide: {e}"));
                     return;
                 }
-                (PredictTarget::Typed, vec![s])
-            }
+            },
             None => {
                 let docs: Vec<(usize, &super::Document)> = documents
                     .iter()
