@@ -611,6 +611,25 @@ fn wgpu_matches_cpu_on_the_tiny_model() {
         eprintln!("{}: wgpu vs cpu max |diff| {d:.2e}", c.sequence);
         assert!(d < 2e-3, "{}: wgpu vs cpu max |diff| {d}", c.sequence);
     }
+    // One batch of three, run on the GPU as four (batch sizes are rounded up to powers of two).
+    let on_gpu = Embedder::new(EsmModel::load(&tiny_dir(), &gpu.device).unwrap(), 4)
+        .embed(&seqs, None, &mut no_progress())
+        .unwrap();
+    assert_eq!(on_gpu.len(), seqs.len());
+    for (c, g) in cpu.iter().zip(&on_gpu) {
+        assert_eq!(c.sequence, g.sequence);
+        assert_eq!(c.per_residue.len(), g.per_residue.len());
+        let d = max_abs_diff(&c.per_residue, &g.per_residue);
+        eprintln!(
+            "{} (batch of 3 run as 4): wgpu vs cpu max |diff| {d:.2e}",
+            c.sequence
+        );
+        assert!(
+            d < 2e-3,
+            "{} (batch of 3 run as 4): wgpu vs cpu max |diff| {d}",
+            c.sequence
+        );
+    }
 }
 
 #[test]
