@@ -192,6 +192,13 @@ fn typed_sequences_drop_spaces_and_a_run_with_nothing_to_scan_fails() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = json.to_string();
     assert!(text.contains("LALKLAGLDI"), "{text}");
+
+    // A whole protein given to `predict` is pointed to the scan, not read as one peptide.
+    let long = protein(1500, 5);
+    let out = nesbind(&["predict", "--sequence", &long]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("nesbind scan"), "{stderr}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ use nesbind::embed::{
     Embedder, EmbeddingCache, EsmModel, clean_sequence, default_model_dir, read_fasta, write_json,
     write_safetensors,
 };
+use nesbind::scan::ESM_MAX_RESIDUES;
 
 use super::progress::ProgressBar;
 
@@ -100,6 +101,16 @@ pub fn run(args: &EmbedArgs) -> anyhow::Result<()> {
     }
     if sequences.is_empty() {
         bail!("nothing to embed: give --sequence SEQ and/or --fasta FILE");
+    }
+    for (i, s) in sequences.iter().enumerate() {
+        if s.len() > ESM_MAX_RESIDUES {
+            eprintln!(
+                "note: sequence {} has {} residues; ESM-2 was trained on at most {ESM_MAX_RESIDUES}, so its vectors past that \
+                 are extrapolated (`nesbind scan` embeds long proteins in overlapping windows)",
+                i + 1,
+                s.len()
+            );
+        }
     }
     let (model_dir, compute, model) = load_esm(args.model.as_deref(), args.device)?;
     let sha = model.sha256().to_string();

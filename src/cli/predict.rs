@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::embed::{Embedder, clean_sequence, read_fasta};
+use nesbind::scan::ESM_MAX_RESIDUES;
 use nesbind::structure::{ChainOverrides, Complex, PocketDefinition, load_structure};
 use nesbind::train::baselines::{consensus_register, elm_register};
 use nesbind::train::checkpoint::default_checkpoint_dir;
@@ -153,7 +154,27 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     predict_peptides(args, peptides)
 }
 
+/// Past this length a sequence is more likely a whole protein than an NES peptide (the peptide
+/// model learnt mostly from 20-mers; a few AlphaFold peptides are whole domains), and which of its
+/// stretches is an NES is the scan's question, so `predict` points there.
+const LONG_PEPTIDE: usize = 100;
+
 pub fn predict_peptides(args: &PredictArgs, peptides: Vec<(String, String)>) -> anyhow::Result<()> {
+    for (name, sequence) in &peptides {
+        let n = sequence.chars().count();
+        if args.method == Method::Model && n > ESM_MAX_RESIDUES {
+            anyhow::bail!(
+                "{name}: {n} residues, more than ESM-2 reads in one pass ({ESM_MAX_RESIDUES}) and far more than an NES peptide; \
+                 to find the NESs of a whole protein run `nesbind scan --sequence SEQ` (or `--fasta FILE`)"
+            );
+        }
+        if n > LONG_PEPTIDE {
+            eprintln!(
+                "note: {name} has {n} residues; `predict` reads NES peptides (the model learnt mostly from 20-mers); \
+                 to find the NESs of a whole protein run `nesbind scan`"
+            );
+        }
+    }
     let out = match args.method {
         Method::Model => model_predictions(args, peptides)?,
         Method::Consensus | Method::Elm => peptides

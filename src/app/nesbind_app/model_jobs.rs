@@ -145,6 +145,13 @@ impl NesbindApp {
         let settings = self.state.train.clone();
         let (target, seqs) = match sequence {
             Some(s) => match crate::embed::clean_sequence(&s) {
+                Ok(s) if s.len() > crate::scan::ESM_MAX_RESIDUES => {
+                    self.log.error(format!(
+                        "typed peptide: {} residues is a whole protein, not an NES peptide; scan it in the Protein panel",
+                        s.len()
+                    ));
+                    return;
+                }
                 Ok(s) => (PredictTarget::Typed, vec![s]),
                 Err(e) => {
                     self.log.error(format!("typed peptide: {e}"));
