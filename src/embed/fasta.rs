@@ -33,11 +33,20 @@ pub fn parse_fasta(text: &str) -> Result<Vec<FastaRecord>, (usize, String)> {
     Ok(records)
 }
 
+/// Why a typed or pasted sequence was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SequenceError {
+    #[error("the sequence is empty")]
+    Empty,
+    /// `position` is 1-based in the text as given (spaces counted).
+    #[error("'{character}' at character {position} is not an amino-acid letter")]
+    NotALetter { character: char, position: usize },
+}
+
 /// A sequence as typed or pasted: whitespace anywhere (sequences are often written in blocks of
 /// ten) and one final `*` (a stop codon) are dropped and letters upper-cased, so residue numbers
-/// count residues only. Anything else that is not a letter is refused, named with its 1-based
-/// position in `text`.
-pub fn clean_sequence(text: &str) -> Result<String, String> {
+/// count residues only. Anything else that is not a letter is refused.
+pub fn clean_sequence(text: &str) -> Result<String, SequenceError> {
     let trimmed = text.trim_end();
     let body = trimmed.strip_suffix('*').unwrap_or(trimmed);
     let mut out = String::with_capacity(body.len());
@@ -46,15 +55,15 @@ pub fn clean_sequence(text: &str) -> Result<String, String> {
             continue;
         }
         if !c.is_ascii_alphabetic() {
-            return Err(format!(
-                "'{c}' at character {} is not an amino-acid letter",
-                i + 1
-            ));
+            return Err(SequenceError::NotALetter {
+                character: c,
+                position: i + 1,
+            });
         }
         out.push(c.to_ascii_uppercase());
     }
     if out.is_empty() {
-        return Err("the sequence is empty".into());
+        return Err(SequenceError::Empty);
     }
     Ok(out)
 }
@@ -96,12 +105,16 @@ impl<R: std::io::BufRead> FastaReader<R> {
         for (line, text) in body {
             match clean_sequence(&text) {
                 Ok(clean) => sequence.push_str(&clean),
-                Err(message) => {
+                // A line holding only the stop: nothing to add.
+                Err(SequenceError::Empty) => {}
+                Err(SequenceError::NotALetter {
+                    character,
+                    position,
+                }) => {
                     return Err(FastaProblem {
                         line,
                         message: format!(
-                            "record {name:?}: {}",
-                            message.replace("at character", "at column")
+                            "record {name:?}: '{character}' at column {position} is not an amino-acid letter"
                         ),
                     });
                 }
@@ -223,12 +236,12 @@ mod tests {
         assert_eq!(clean_sequence("lalk lagldi*\n").unwrap(), "LALKLAGLDI");
         assert_eq!(clean_sequence("MTDVETTYAD FIASGRTGRR").unwrap().len(), 20);
         let err = clean_sequence("LALK1LAGLDI").unwrap_err();
-        assert!(err.contains("'1' at character 5"), "{err}");
+        assert!(err.to_string().contains("'1' at character 5"), "{err}");
         assert!(
             clean_sequence("LAL*KL").is_err(),
             "a stop inside is no residue"
         );
-        assert!(clean_sequence(" * ").is_err());
+        assert_eq!(clean_sequence(" * "), Err(SequenceError::Empty));
         let recs = parse_fasta(">pki\nLALKL AGLDI\n").unwrap();
         assert_eq!(recs[0].sequence, "LALKLAGLDI");
         let (line, message) = parse_fasta(">a\nLL\n>b\nLQ-LPP\n").unwrap_err();
