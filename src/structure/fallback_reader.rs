@@ -98,11 +98,10 @@ impl ChainBuilder {
                 atoms: Vec::new(),
             });
         }
-        let residue = chain
-            .residues
-            .last_mut()
-            .expect("a residue was just ensured");
-        if residue.atoms.iter().all(|a| a.name != r.atom.name) {
+        // The residue was just ensured above, so `last_mut` always finds it.
+        if let Some(residue) = chain.residues.last_mut()
+            && residue.atoms.iter().all(|a| a.name != r.atom.name)
+        {
             residue.atoms.push(r.atom);
             self.atoms += 1;
         }
