@@ -35,7 +35,9 @@ pub use cache::EmbeddingCache;
 pub use config::EsmConfig;
 pub use embedder::{Embedder, Embedding, Progress};
 pub use error::EmbedError;
-pub use fasta::{FastaProblem, FastaReader, FastaRecord, clean_sequence, parse_fasta, read_fasta};
+pub use fasta::{
+    FastaProblem, FastaReader, FastaRecord, SequenceError, clean_sequence, parse_fasta, read_fasta,
+};
 pub use model::{EsmModel, HiddenStates};
 pub use output::{write_json, write_safetensors};
 pub use tokenizer::{EsmTokenizer, Tokens};
