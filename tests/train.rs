@@ -11,7 +11,7 @@ use nesbind::train::dataset::{
     self, Dataset, DatasetInputs, DatasetMeta, EmbeddingInfo, LabelSource, LabeledPeptide,
     NesCandidate, ResidueEmbedder, SourceWeights, Split, SplitConfig,
 };
-use nesbind::train::evaluate::{self, CONSENSUS, ELM, LOGISTIC, MODEL};
+use nesbind::train::evaluate::{self, BILSTM, CONSENSUS, ELM, LOGISTIC, MODEL};
 use nesbind::train::fused_lstm::{lstm_forward, lstm_forward_reversed, lstm_forward_tensor_ops};
 use nesbind::train::model::{TaggerConfig, flip_indices};
 use nesbind::train::predict::{PeptideOutput, Predictor, run_ensemble, run_model};
@@ -270,6 +270,7 @@ fn tiny_config(epochs: usize) -> TrainConfig {
         register_loss: 0.0,
         register_prior: false,
         members: 1,
+        linear_share: 0.0,
     }
 }
 
@@ -418,6 +419,7 @@ impl ResidueEmbedder for FakeEmbedder {
             layer: 0,
             dim: self.dim,
             residue_channels: false,
+            rule_channels: false,
         }
     }
     fn embed(&mut self, sequences: &[String]) -> Result<Vec<Vec<Vec<f32>>>, String> {
@@ -669,9 +671,11 @@ fn checkpoint_round_trip_and_evaluation_report() {
             stop: outcome.stop,
             metrics: None,
             register: Default::default(),
+            blend: outcome.blend.clone(),
         },
         members: outcome.members,
     };
+    assert!(ckpt.info.blend.is_none(), "linear share 0: no blend");
     assert_eq!(ckpt.members.len(), 2);
     assert_eq!(
         ckpt.info
@@ -697,7 +701,8 @@ fn checkpoint_round_trip_and_evaluation_report() {
         binding_weight: &[],
         pocket_weight: &[],
     }];
-    let direct = run_ensemble(&ckpt.members, &sample, ds.dim(), 1, &Device::flex()).expect("runs");
+    let direct =
+        run_ensemble(&ckpt.members, None, &sample, ds.dim(), 1, &Device::flex()).expect("runs");
     let each: Vec<Vec<PeptideOutput>> = ckpt
         .members
         .iter()
@@ -726,6 +731,7 @@ fn checkpoint_round_trip_and_evaluation_report() {
     let report = evaluate::evaluate(
         &ds,
         &ckpt.members,
+        None,
         &ckpt.info.class_weights,
         &ckpt.info.history,
         &ckpt.info.register,
@@ -775,6 +781,116 @@ fn checkpoint_round_trip_and_evaluation_report() {
     );
     assert_eq!(pki[col("consensus_exact")], "yes");
     assert_eq!(pki[col("elm_exact")], "no");
+}
+
+#[test]
+fn linear_blend_is_fitted_saved_and_applied() {
+    let ds = small_dataset();
+    let pockets: Vec<Vec<usize>> = ds.examples.iter().map(|e| e.pocket_classes()).collect();
+    let all = samples_of(&ds.examples, &pockets);
+    let pick = |split: Split| -> Vec<Sample> {
+        all.iter()
+            .zip(&ds.examples)
+            .filter(|(_, e)| e.split == split)
+            .map(|(s, _)| *s)
+            .collect()
+    };
+    let data = TrainData {
+        dim: ds.dim(),
+        train: pick(Split::Train),
+        validation: pick(Split::Validation),
+    };
+    let config = TrainConfig {
+        class_weights: true,
+        linear_share: 0.3,
+        ..tiny_config(3)
+    };
+    let cancel = AtomicBool::new(false);
+    let outcome = train(&data, &config, &Device::flex(), &mut |_| {}, &cancel).expect("trains");
+    let blend = outcome
+        .blend
+        .clone()
+        .expect("a linear share fits the regression");
+    assert_eq!(blend.share, 0.3);
+    let mut ckpt = Checkpoint::from_training(&ds.meta, &config, outcome);
+    let dir = tempfile::tempdir().expect("tempdir");
+    ckpt.save(dir.path()).expect("saves");
+    let predictor = Predictor::load(dir.path(), &Device::flex()).expect("loads");
+    assert_eq!(predictor.checkpoint.info.blend.as_ref(), Some(&blend));
+
+    let pki = ds.examples.iter().find(|e| e.id == "3NBY").expect("pki");
+    let blended = predictor
+        .outputs(&pki.sequence, &pki.features)
+        .expect("predicts");
+    let pocket = vec![0usize; pki.len()];
+    let sample = [Sample {
+        id: "x",
+        features: &pki.features,
+        binding: &pki.binding,
+        pocket: &pocket,
+        binding_weight: &[],
+        pocket_weight: &[],
+    }];
+    let alone = run_model(&ckpt.members[0], &sample, ds.dim(), 1, &Device::flex()).expect("runs");
+    let (lin_binding, lin_pocket) = blend.model.outputs(&pki.features);
+    for t in 0..pki.len() {
+        let want = 0.7 * alone[0].binding[t] + 0.3 * lin_binding[t];
+        assert!((blended.binding[t] - want).abs() < 1e-5, "binding {t}");
+        // Geometric mean, renormalised: ratios between classes are the weighted product's.
+        let g: Vec<f64> = (0..6)
+            .map(|k| {
+                f64::from(alone[0].pocket[t][k]).powf(0.7) * f64::from(lin_pocket[t][k]).powf(0.3)
+            })
+            .collect();
+        let total: f64 = g.iter().sum();
+        for (k, (got, want)) in blended.pocket[t].iter().zip(&g).enumerate() {
+            let got = f64::from(*got);
+            assert!(
+                (got - want / total).abs() < 1e-4,
+                "pocket {t} class {k}: {got}"
+            );
+        }
+    }
+
+    // Evaluation shows the blend as the model and the BiLSTM alone beside it.
+    let report = evaluate::evaluate(
+        &ds,
+        &ckpt.members,
+        ckpt.info.blend.as_ref(),
+        &ckpt.info.class_weights,
+        &ckpt.info.history,
+        &ckpt.info.register,
+        &Device::flex(),
+    )
+    .expect("evaluates");
+    let crystal = report
+        .groups
+        .iter()
+        .find(|g| g.group == "crystal")
+        .expect("crystal group");
+    assert!(crystal.method(BILSTM).is_some());
+    ckpt.info.blend = None;
+    let report = evaluate::evaluate(
+        &ds,
+        &ckpt.members,
+        None,
+        &ckpt.info.class_weights,
+        &ckpt.info.history,
+        &ckpt.info.register,
+        &Device::flex(),
+    )
+    .expect("evaluates");
+    assert!(report.groups.iter().all(|g| g.method(BILSTM).is_none()));
+
+    // A share of 1 would be the regression alone: refused.
+    let bad = TrainConfig {
+        linear_share: 1.0,
+        ..tiny_config(1)
+    };
+    let err = train(&data, &bad, &Device::flex(), &mut |_| {}, &cancel)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("share"), "{err}");
 }
 
 #[test]
@@ -1120,7 +1236,7 @@ fn bundled_model_decodes_the_pki_register_with_and_without_flanks() {
     let esm = EsmModel::load(&default_model_dir().expect("bundled ESM"), &device).expect("ESM");
     let mut embedder =
         EsmResidueEmbedder::new(Embedder::new(esm, 8), Some(info.layer)).expect("embedder");
-    embedder.residue_channels = info.residue_channels;
+    embedder.channels = info.channels();
     // PKIα 31–50 and 37–46 (L37 = position 7 and 1).
     let peptides = ["SGNSNELALKLAGLDINKTE".to_string(), "LALKLAGLDI".to_string()];
     let features = embedder.embed(&peptides).expect("embeds");

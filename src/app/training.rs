@@ -16,7 +16,7 @@ use crate::train::batch::Sample;
 use crate::train::metrics::{
     Curve, PocketMetrics, pocket_metrics, pr_auc, pr_curve, roc_auc, roc_curve,
 };
-use crate::train::predict::{PeptideOutput, run_ensemble};
+use crate::train::predict::{LinearBlend, PeptideOutput, run_ensemble};
 use crate::train::register::{Register, RegisterBounds, decode};
 use crate::train::trainer::TrainData;
 use crate::train::{BiLstmTagger, EpochReport, StopReason, TrainConfig, train};
@@ -132,6 +132,8 @@ pub fn nesdb_pattern_peptides(path: &std::path::Path) -> anyhow::Result<Vec<Trai
 pub struct TrainedModel {
     /// The ensemble members (one unless the settings ask for more); predictions average them.
     pub members: Vec<BiLstmTagger>,
+    /// The per-residue regression blended into the members' probabilities.
+    pub blend: Option<LinearBlend>,
     pub dim: usize,
     pub embedder: Embedder,
     pub layer: usize,
@@ -166,6 +168,7 @@ pub struct Evaluation {
 /// on structure-labelled peptides.
 fn comparison_table(
     members: &[BiLstmTagger],
+    blend: Option<&LinearBlend>,
     peptides: &[(&TrainingPeptide, &Vec<Vec<f32>>)],
     dim: usize,
     bounds: &RegisterBounds,
@@ -204,7 +207,7 @@ fn comparison_table(
     let mut methods = vec![(
         MODEL,
         true,
-        model_outputs(members, &refs, dim, bounds, device)?,
+        model_outputs(members, blend, &refs, dim, bounds, device)?,
     )];
     methods.extend(rule_outputs(&refs));
     let (groups, _) = score_groups(&MethodOutputs {
@@ -225,12 +228,13 @@ fn comparison_table(
 
 fn evaluate(
     members: &[BiLstmTagger],
+    blend: Option<&LinearBlend>,
     samples: &[Sample],
     set: &str,
     dim: usize,
     device: &burn::tensor::Device,
 ) -> anyhow::Result<Evaluation> {
-    let outputs = run_ensemble(members, samples, dim, 8, device)?;
+    let outputs = run_ensemble(members, blend, samples, dim, 8, device)?;
     let mut scores = Vec::new();
     let mut truth = Vec::new();
     let mut predicted_pocket = Vec::new();
@@ -401,7 +405,8 @@ pub fn train_job(
     } else {
         ("validation peptides", &data.validation)
     };
-    let mut evaluation = evaluate(&outcome.members, samples, set, dim, &plain)?;
+    let blend = outcome.blend;
+    let mut evaluation = evaluate(&outcome.members, blend.as_ref(), samples, set, dim, &plain)?;
     let held_out: Vec<(&TrainingPeptide, &Vec<Vec<f32>>)> = peptides
         .iter()
         .zip(&features)
@@ -411,6 +416,7 @@ pub fn train_job(
         .collect();
     evaluation.table = comparison_table(
         &outcome.members,
+        blend.as_ref(),
         &held_out,
         dim,
         &outcome.register_bounds,
@@ -418,6 +424,7 @@ pub fn train_job(
     )?;
     Ok(TrainedModel {
         members: outcome.members,
+        blend,
         dim,
         embedder,
         layer,
@@ -487,7 +494,14 @@ pub fn predict_sequences(
             pocket_weight: &[],
         })
         .collect();
-    let outputs = run_ensemble(&model.members, &samples, model.dim, 8, &model.device)?;
+    let outputs = run_ensemble(
+        &model.members,
+        model.blend.as_ref(),
+        &samples,
+        model.dim,
+        8,
+        &model.device,
+    )?;
     Ok(sequences
         .iter()
         .zip(outputs)
@@ -622,10 +636,8 @@ pub fn predict_with_checkpoint(
     let embedder = Embedder::new(model, 8);
     let layer = embedder.resolve_layer(Some(info.layer))?;
     let mut features = embed(&embedder, layer, sequences, jc)?;
-    if info.residue_channels {
-        for (f, s) in features.iter_mut().zip(sequences) {
-            crate::train::channels::append_residue_channels(s, f);
-        }
+    for (f, s) in features.iter_mut().zip(sequences) {
+        info.channels().append(s, f);
     }
     sequences
         .iter()

@@ -99,6 +99,10 @@ pub struct DatasetArgs {
     /// ESM-2 features only, without the one-hot and physico-chemical residue channels.
     #[arg(long)]
     pub no_residue_channels: bool,
+    /// Without the consensus rule's channels (its best register, and each residue's share of
+    /// Φ0–Φ4 over every consensus register in the peptide).
+    #[arg(long)]
+    pub no_rule_channels: bool,
     /// Embedding cache directory (reused across runs).
     #[arg(long)]
     pub cache: Option<PathBuf>,
@@ -275,7 +279,10 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
     let dev = select_device(args.device)?;
     let (_, model) = super::embed::load_esm_on(args.model.as_deref(), &dev.device)?;
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(model, 64), args.layer)?;
-    embedder.residue_channels = !args.no_residue_channels;
+    embedder.channels = nesbind::train::channels::ChannelSet {
+        residue: !args.no_residue_channels,
+        rule: !args.no_rule_channels,
+    };
     if let Some(c) = &args.cache {
         embedder.cache = Some(EmbeddingCache::open(c)?);
     }

@@ -116,6 +116,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
     let report = evaluate(
         &ds,
         &ckpt.members,
+        ckpt.info.blend.as_ref(),
         &ckpt.info.class_weights,
         &ckpt.info.history,
         &ckpt.info.register,

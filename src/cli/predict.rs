@@ -224,7 +224,7 @@ fn model_predictions(
         );
     }
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 32), Some(info.layer))?;
-    embedder.residue_channels = info.residue_channels;
+    embedder.channels = info.channels();
     let sequences: Vec<String> = peptides.iter().map(|(_, s)| s.clone()).collect();
     let features = embedder
         .embed(&sequences)

@@ -119,7 +119,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<()> {
         .layer
         .unwrap_or_else(|| default_layer(esm.num_layers()));
     let mut embedder = EsmResidueEmbedder::new(Embedder::new(esm, 16), Some(layer))?;
-    embedder.residue_channels = true;
+    embedder.channels = nesbind::train::channels::ChannelSet {
+        residue: true,
+        rule: false,
+    };
     if let Some(c) = &args.cache {
         embedder.cache = Some(EmbeddingCache::open(c)?);
     }

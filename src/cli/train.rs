@@ -51,6 +51,10 @@ pub struct TrainOptions {
     /// Ensemble size: models trained with seeds seed, seed+1, … whose probabilities are averaged.
     #[arg(long, default_value_t = TrainConfig::default().members)]
     pub members: usize,
+    /// Share of a per-residue logistic regression (same features, same training rows) blended into
+    /// the BiLSTM's probabilities; 0 = the BiLSTM alone.
+    #[arg(long, default_value_t = TrainConfig::default().linear_share)]
+    pub linear_share: f32,
 }
 
 impl TrainOptions {
@@ -66,6 +70,7 @@ impl TrainOptions {
             layers: self.layers,
             register_loss: self.register_loss,
             members: self.members,
+            linear_share: self.linear_share,
             ..TrainConfig::default()
         }
     }

@@ -209,7 +209,7 @@ impl ScanModel {
                     self.embedding.layer
                 )
             })?;
-        embedder.residue_channels = self.embedding.residue_channels;
+        embedder.channels = self.embedding.channels();
         self.check_embedding(&embedder.info())
     }
 
@@ -323,6 +323,7 @@ mod tests {
             layer: 0,
             dim: 2,
             residue_channels: false,
+            rule_channels: false,
         };
         let settings = TaggerSettings {
             crop: 16,

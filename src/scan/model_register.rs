@@ -122,11 +122,11 @@ impl PeptideRegisters {
             .iter()
             .map(|c| residues.get(c.clone()).unwrap_or_default().iter().collect())
             .collect();
-        let saved = (embedder.layer, embedder.residue_channels);
+        let saved = (embedder.layer, embedder.channels);
         embedder.layer = want.layer;
-        embedder.residue_channels = want.residue_channels;
+        embedder.channels = want.channels();
         let features = embedder.embed(&peptides);
-        (embedder.layer, embedder.residue_channels) = saved;
+        (embedder.layer, embedder.channels) = saved;
         let features = features.map_err(|e| format!("embedding the candidates: {e}"))?;
         let bounds = self.predictor.checkpoint.info.register;
         let mut out = Vec::with_capacity(spans.len());

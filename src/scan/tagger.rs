@@ -183,6 +183,7 @@ impl ScanTagger {
         };
         let out = run_ensemble(
             std::slice::from_ref(&self.model),
+            None,
             &[sample],
             self.config.d_input,
             1,

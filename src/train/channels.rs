@@ -1,6 +1,10 @@
 //! Per-residue sequence channels appended to the ESM-2 features: the residue's identity and the
 //! physico-chemistry the pockets select on, so the tagger need not recover them from a small
-//! language model's embedding.
+//! language model's embedding; and the consensus rule's reading of the peptide, so a model can
+//! learn when to follow the rule (its Rev-type and reverse classes come from crystals that the
+//! AlphaFold labels barely contain) and when its own reading is better.
+
+use super::patterns::{all_registers_in, best_register_in_peptide};
 
 /// One-hot order; any other letter (X, B, Z, U, O) has all zeros.
 const AMINO_ACIDS: &str = "ACDEFGHIKLMNPQRSTVWY";
@@ -57,6 +61,66 @@ pub fn append_residue_channels(sequence: &str, features: &mut [Vec<f32>]) {
     }
 }
 
+/// Φ0–Φ4 of the rule's best register (one-hot), then each residue's share of Φ0–Φ4 over every
+/// consensus register in the peptide (the alternatives the ranking put second: reverse readings,
+/// other classes).
+pub const RULE_CHANNELS: usize = 10;
+
+/// The rule channels of every residue of a peptide (all zero where no class fits).
+pub fn rule_channels(sequence: &str) -> Vec<[f32; RULE_CHANNELS]> {
+    let n = sequence.chars().count();
+    let mut out = vec![[0f32; RULE_CHANNELS]; n];
+    let mut mark = |positions: &[Option<usize>; 5], offset: usize, value: f32| {
+        for (k, p) in positions.iter().enumerate() {
+            if let Some(row) = p.and_then(|p| out.get_mut(p)) {
+                row[offset + k] += value;
+            }
+        }
+    };
+    if let Some(m) = best_register_in_peptide(sequence) {
+        mark(&m.positions, 0, 1.0);
+    }
+    let all = all_registers_in(sequence);
+    let share = 1.0 / all.len().max(1) as f32;
+    for m in &all {
+        mark(&m.positions, 5, share);
+    }
+    out
+}
+
+/// Which channels follow the ESM-2 features (recorded in the data set and the checkpoint, so
+/// `predict` builds the rows the model was trained on).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelSet {
+    pub residue: bool,
+    pub rule: bool,
+}
+
+impl ChannelSet {
+    /// Both sets: what `nesbind dataset` builds by default.
+    pub const ALL: Self = Self {
+        residue: true,
+        rule: true,
+    };
+
+    /// Features added to the embedding's width.
+    pub fn width(self) -> usize {
+        usize::from(self.residue) * RESIDUE_CHANNELS + usize::from(self.rule) * RULE_CHANNELS
+    }
+
+    /// Appends this set's channels of `sequence` to its feature rows (one row per residue).
+    pub fn append(self, sequence: &str, features: &mut [Vec<f32>]) {
+        if self.residue {
+            append_residue_channels(sequence, features);
+        }
+        if self.rule {
+            for (row, r) in features.iter_mut().zip(rule_channels(sequence)) {
+                row.extend_from_slice(&r);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +135,46 @@ mod tests {
         let k = residue_channels('K');
         assert_eq!((k[21], k[23]), (0.0, 1.0));
         assert!(residue_channels('X').iter().all(|v| *v == 0.0));
+    }
+
+    #[test]
+    fn rule_channels_mark_the_rule_register_and_its_alternatives() {
+        // HIV-1 Rev: the rule reads Rev type, Φ0 L1, Φ1 P2, Φ2 L4, Φ3 L7, Φ4 L9.
+        let rev = rule_channels("LPPLERLTL");
+        for (pos, k) in [(0, 0), (1, 1), (3, 2), (6, 3), (8, 4)] {
+            assert_eq!(rev[pos][k], 1.0, "residue {} in Φ{k}", pos + 1);
+        }
+        assert_eq!(rev[4][..5], [0.0; 5]);
+        // Every register is counted once in the shares: Φ1..Φ4 each sum to one over the peptide.
+        for k in 1..5 {
+            let total: f32 = rev.iter().map(|r| r[5 + k]).sum();
+            assert!((total - 1.0).abs() < 1e-5, "Φ{k} shares sum to {total}");
+        }
+        // Rev's all-hydrophobic 1b reading is among the alternatives: L1 has some Φ1 share.
+        assert!(rev[0][6] > 0.0);
+        assert!(
+            rule_channels("GGGGSGGGG")
+                .iter()
+                .flatten()
+                .all(|v| *v == 0.0)
+        );
+    }
+
+    #[test]
+    fn channel_sets_append_their_width() {
+        for set in [
+            ChannelSet::default(),
+            ChannelSet::ALL,
+            ChannelSet {
+                residue: true,
+                rule: false,
+            },
+        ] {
+            let mut f = vec![vec![0.5f32; 3]; 10];
+            set.append("LALKLAGLDI", &mut f);
+            assert!(f.iter().all(|r| r.len() == 3 + set.width()));
+        }
+        assert_eq!(ChannelSet::ALL.width(), RESIDUE_CHANNELS + RULE_CHANNELS);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::TrainError;
 use super::batch::ClassWeights;
 use super::dataset::{DatasetMeta, EmbeddingInfo, SplitConfig};
 use super::model::{BiLstmTagger, TaggerConfig};
+use super::predict::LinearBlend;
 use super::register::RegisterBounds;
 use super::trainer::{EpochReport, MemberRun, StopReason, TrainConfig, TrainOutcome};
 
@@ -39,6 +40,9 @@ pub struct CheckpointInfo {
     /// What the register decoder uses with this model (spacings, learned step preferences).
     #[serde(default)]
     pub register: RegisterBounds,
+    /// The per-residue regression blended into the BiLSTM's probabilities (absent: none).
+    #[serde(default)]
+    pub blend: Option<LinearBlend>,
 }
 
 pub struct Checkpoint {
@@ -85,6 +89,7 @@ impl Checkpoint {
                 stop: outcome.stop,
                 metrics: None,
                 register: outcome.register_bounds,
+                blend: outcome.blend,
             },
             members: outcome.members,
         }

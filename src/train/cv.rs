@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use super::TrainError;
 use super::dataset::{Dataset, Example, LabelSource, cv_folds, groups};
 use super::evaluate::{
-    EvaluationReport, LOGISTIC, LogisticBaseline, LossCurves, MODEL, MethodOutput, MethodOutputs,
-    model_outputs, report, rule_outputs,
+    BILSTM, EvaluationReport, LOGISTIC, LogisticBaseline, LossCurves, MODEL, MethodOutput,
+    MethodOutputs, model_outputs, report, rule_outputs,
 };
 use super::trainer::{EpochReport, StopReason, TrainConfig, TrainData, pocket_classes, train};
 
@@ -111,6 +111,7 @@ pub fn cross_validate(
     let pockets = pocket_classes(dataset);
     let mut model_out: Vec<Option<MethodOutput>> = vec![None; examples.len()];
     let mut logistic_out: Vec<Option<MethodOutput>> = vec![None; examples.len()];
+    let mut bilstm_out: Vec<Option<MethodOutput>> = vec![None; examples.len()];
     let mut history = Vec::new();
     let mut notes = Vec::new();
     for fold in 0..cv.folds {
@@ -176,6 +177,7 @@ pub fn cross_validate(
         let bounds = outcome.register_bounds;
         let outs = model_outputs(
             &outcome.members,
+            outcome.blend.as_ref(),
             &test_examples,
             dataset.dim(),
             &bounds,
@@ -183,6 +185,19 @@ pub fn cross_validate(
         )?;
         for (&i, o) in test.iter().zip(outs) {
             model_out[i] = Some(o);
+        }
+        if outcome.blend.is_some() {
+            let alone = model_outputs(
+                &outcome.members,
+                None,
+                &test_examples,
+                dataset.dim(),
+                &bounds,
+                &plain,
+            )?;
+            for (&i, o) in test.iter().zip(alone) {
+                bilstm_out[i] = Some(o);
+            }
         }
         let train_examples: Vec<&Example> = train_idx.iter().map(|&i| &examples[i]).collect();
         if let Some(l) = LogisticBaseline::fit(&train_examples, &outcome.class_weights) {
@@ -198,10 +213,12 @@ pub fn cross_validate(
             .map(|(o, e)| o.unwrap_or_else(|| MethodOutput::from_rule(e.len(), None)))
             .collect()
     };
-    let mut methods = vec![
-        (MODEL, true, fill(model_out)),
-        (LOGISTIC, true, fill(logistic_out)),
-    ];
+    let blended = bilstm_out.iter().any(Option::is_some);
+    let mut methods = vec![(MODEL, true, fill(model_out))];
+    if blended {
+        methods.push((BILSTM, true, fill(bilstm_out)));
+    }
+    methods.push((LOGISTIC, true, fill(logistic_out)));
     methods.extend(rule_outputs(&all));
     let outputs = MethodOutputs {
         examples: all,

@@ -140,12 +140,24 @@ pub struct EmbeddingInfo {
     /// SHA-256 of the weights file (hex), so a checkpoint can refuse features from another model.
     pub hash: String,
     pub layer: usize,
-    /// Feature width: the ESM-2 hidden size, plus [`super::channels::RESIDUE_CHANNELS`] when
-    /// `residue_channels` is set.
+    /// Feature width: the ESM-2 hidden size plus the width of [`Self::channels`].
     pub dim: usize,
     /// Sequence channels (one-hot, hydropathy, Φ, Pro, charge) follow the ESM-2 features.
     #[serde(default)]
     pub residue_channels: bool,
+    /// The consensus rule's channels follow those (absent in data sets made before them: false).
+    #[serde(default)]
+    pub rule_channels: bool,
+}
+
+impl EmbeddingInfo {
+    /// The channels that follow the ESM-2 features in these rows.
+    pub fn channels(&self) -> super::channels::ChannelSet {
+        super::channels::ChannelSet {
+            residue: self.residue_channels,
+            rule: self.rule_channels,
+        }
+    }
 }
 
 /// One labelled peptide before embedding. `pocket[i]` is 0..=4 for Φ0..Φ4.

@@ -2,7 +2,7 @@
 
 use crate::embed::{EmbedError, Embedder, EmbeddingCache};
 
-use super::channels::{RESIDUE_CHANNELS, append_residue_channels};
+use super::channels::ChannelSet;
 use super::dataset::{EmbeddingInfo, ResidueEmbedder};
 
 /// Per-residue ESM-2 features from one layer, optionally through an on-disk cache.
@@ -13,8 +13,8 @@ pub struct EsmResidueEmbedder {
     pub cache: Option<EmbeddingCache>,
     /// Called with (done, total) after each batch; returning `false` cancels.
     pub progress: Box<dyn FnMut(usize, usize) -> bool + Send>,
-    /// Append [`super::channels`]' sequence channels to every residue.
-    pub residue_channels: bool,
+    /// The [`super::channels`] appended to every residue.
+    pub channels: ChannelSet,
 }
 
 impl EsmResidueEmbedder {
@@ -26,7 +26,7 @@ impl EsmResidueEmbedder {
             layer,
             cache: None,
             progress: Box::new(|_, _| true),
-            residue_channels: false,
+            channels: ChannelSet::default(),
         })
     }
 
@@ -44,9 +44,7 @@ impl EsmResidueEmbedder {
             .zip(sequences)
             .map(|(e, s)| {
                 let mut rows: Vec<Vec<f32>> = e.rows().map(<[f32]>::to_vec).collect();
-                if self.residue_channels {
-                    append_residue_channels(s, &mut rows);
-                }
+                self.channels.append(s, &mut rows);
                 rows
             })
             .collect())
@@ -65,16 +63,16 @@ pub fn embedding_info(embedder: &Embedder, layer: usize) -> EmbeddingInfo {
         layer,
         dim: model.hidden_size(),
         residue_channels: false,
+        rule_channels: false,
     }
 }
 
 impl ResidueEmbedder for EsmResidueEmbedder {
     fn info(&self) -> EmbeddingInfo {
         let mut info = embedding_info(&self.embedder, self.layer);
-        if self.residue_channels {
-            info.residue_channels = true;
-            info.dim += RESIDUE_CHANNELS;
-        }
+        info.residue_channels = self.channels.residue;
+        info.rule_channels = self.channels.rule;
+        info.dim += self.channels.width();
         info
     }
 

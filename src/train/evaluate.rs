@@ -23,15 +23,17 @@ use super::TrainError;
 use super::baselines::{consensus_register, elm_register};
 use super::batch::{ClassWeights, Sample};
 use super::dataset::{Dataset, Example, LabelSource, Split};
-use super::logistic::{Logistic, LogisticConfig};
-use super::metrics::{Confusion, Curve, POCKET_CLASSES, pr_auc, pr_curve, roc_curve};
+use super::logistic::ResidueLogistic;
+use super::metrics::{Confusion, Curve, pr_auc, pr_curve, roc_curve};
 use super::model::BiLstmTagger;
-use super::predict::run_ensemble;
+use super::predict::{LinearBlend, run_ensemble};
 use super::register::{Register, RegisterBounds, decode, pocket_residues};
 use super::trainer::EpochReport;
 
 pub const MODEL: &str = "model";
 pub const LOGISTIC: &str = "logistic";
+/// The model's BiLSTM without its blended per-residue regression (shown when it has one).
+pub const BILSTM: &str = "bilstm";
 pub const CONSENSUS: &str = "consensus";
 pub const ELM: &str = "elm";
 
@@ -482,6 +484,7 @@ pub fn rule_outputs(examples: &[&Example]) -> Vec<(&'static str, bool, Vec<Metho
 /// The tagger's binding head and decoded register on every example.
 pub fn model_outputs(
     members: &[BiLstmTagger],
+    blend: Option<&LinearBlend>,
     examples: &[&Example],
     dim: usize,
     bounds: &RegisterBounds,
@@ -493,7 +496,7 @@ pub fn model_outputs(
         .zip(&pockets)
         .map(|(e, p)| e.sample(p))
         .collect();
-    let outputs = run_ensemble(members, &samples, dim, 32, device)?;
+    let outputs = run_ensemble(members, blend, &samples, dim, 32, device)?;
     Ok(outputs
         .into_iter()
         .map(|o| MethodOutput {
@@ -505,59 +508,26 @@ pub fn model_outputs(
 
 /// Per-residue logistic regressions on the same features, fitted on the residues whose labels
 /// are known; their pocket probabilities go through the same decoder as the model's.
-pub struct LogisticBaseline {
-    binding: Logistic,
-    pocket: Logistic,
-}
+pub struct LogisticBaseline(ResidueLogistic);
 
 impl LogisticBaseline {
     pub fn fit(train: &[&Example], weights: &ClassWeights) -> Option<Self> {
-        let config = LogisticConfig::default();
-        let rows =
-            |known: &dyn Fn(&Example, usize) -> bool| -> (Vec<&[f32]>, Vec<usize>, Vec<usize>) {
-                let mut x = Vec::new();
-                let mut yb = Vec::new();
-                let mut yp = Vec::new();
-                for e in train {
-                    for (i, class) in e.pocket_classes().into_iter().enumerate() {
-                        if known(e, i) {
-                            x.push(e.features[i].as_slice());
-                            yb.push(usize::from(e.binding[i]));
-                            yp.push(class);
-                        }
-                    }
-                }
-                (x, yb, yp)
-            };
-        let (xb, yb, _) = rows(&|e, i| e.binding_weight[i] > 0.0);
-        let (xp, _, yp) = rows(&|e, i| e.pocket_weight[i] > 0.0);
-        if xb.is_empty() || xp.is_empty() {
-            return None;
-        }
-        Some(Self {
-            binding: Logistic::fit(&xb, &yb, 2, &[1.0, weights.binding_positive], &config),
-            pocket: Logistic::fit(&xp, &yp, POCKET_CLASSES, &weights.pocket, &config),
-        })
+        let pockets: Vec<Vec<usize>> = train.iter().map(|e| e.pocket_classes()).collect();
+        let samples: Vec<Sample> = train
+            .iter()
+            .zip(&pockets)
+            .map(|(e, p)| e.sample(p))
+            .collect();
+        ResidueLogistic::fit(&samples, weights).map(Self)
     }
 
     pub fn outputs(&self, examples: &[&Example], bounds: &RegisterBounds) -> Vec<MethodOutput> {
         examples
             .iter()
             .map(|e| {
-                let pocket: Vec<[f32; POCKET_CLASSES]> = e
-                    .features
-                    .iter()
-                    .map(|r| {
-                        let p = self.pocket.probabilities(r);
-                        std::array::from_fn(|k| p.get(k).copied().unwrap_or(0.0))
-                    })
-                    .collect();
+                let (binding, pocket) = self.0.outputs(&e.features);
                 MethodOutput {
-                    binding: e
-                        .features
-                        .iter()
-                        .map(|r| self.binding.probabilities(r)[1])
-                        .collect(),
+                    binding,
                     register: decode(&pocket, bounds).best,
                 }
             })
@@ -570,6 +540,7 @@ impl LogisticBaseline {
 pub fn evaluate(
     dataset: &Dataset,
     members: &[BiLstmTagger],
+    blend: Option<&LinearBlend>,
     class_weights: &ClassWeights,
     history: &[EpochReport],
     bounds: &RegisterBounds,
@@ -582,8 +553,12 @@ pub fn evaluate(
     let mut methods = vec![(
         MODEL,
         true,
-        model_outputs(members, &test, dataset.dim(), &bounds, &device)?,
+        model_outputs(members, blend, &test, dataset.dim(), &bounds, &device)?,
     )];
+    if blend.is_some() {
+        let alone = model_outputs(members, None, &test, dataset.dim(), &bounds, &device)?;
+        methods.push((BILSTM, true, alone));
+    }
     let mut notes = Vec::new();
     match LogisticBaseline::fit(&train, class_weights) {
         Some(l) => methods.push((LOGISTIC, true, l.outputs(&test, &bounds))),

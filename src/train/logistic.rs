@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::batch::{ClassWeights, Sample};
+use super::metrics::POCKET_CLASSES;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogisticConfig {
     pub iterations: usize,
@@ -149,6 +152,59 @@ impl Logistic {
             .map(|((v, m), s)| (v - m) * s)
             .collect();
         self.probabilities_standardised(&z)
+    }
+}
+
+/// A binding and a pocket regression per residue, fitted on the residues whose labels are known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResidueLogistic {
+    pub binding: Logistic,
+    pub pocket: Logistic,
+}
+
+impl ResidueLogistic {
+    /// `None` when no residue of `train` has a known binding or pocket label.
+    pub fn fit(train: &[Sample], weights: &ClassWeights) -> Option<Self> {
+        let config = LogisticConfig::default();
+        let mut xb: Vec<&[f32]> = Vec::new();
+        let mut yb = Vec::new();
+        let mut xp: Vec<&[f32]> = Vec::new();
+        let mut yp = Vec::new();
+        for s in train {
+            for (t, row) in s.features.iter().enumerate() {
+                if s.binding_weight(t) > 0.0 {
+                    xb.push(row);
+                    yb.push(usize::from(s.binding.get(t).copied().unwrap_or(false)));
+                }
+                if s.pocket_weight(t) > 0.0 {
+                    xp.push(row);
+                    yp.push(s.pocket.get(t).copied().unwrap_or(0));
+                }
+            }
+        }
+        if xb.is_empty() || xp.is_empty() {
+            return None;
+        }
+        Some(Self {
+            binding: Logistic::fit(&xb, &yb, 2, &[1.0, weights.binding_positive], &config),
+            pocket: Logistic::fit(&xp, &yp, POCKET_CLASSES, &weights.pocket, &config),
+        })
+    }
+
+    /// Per residue: P(binding) and the probabilities of none, Φ0..Φ4.
+    pub fn outputs(&self, features: &[Vec<f32>]) -> (Vec<f32>, Vec<[f32; POCKET_CLASSES]>) {
+        let binding = features
+            .iter()
+            .map(|r| self.binding.probabilities(r).get(1).copied().unwrap_or(0.0))
+            .collect();
+        let pocket = features
+            .iter()
+            .map(|r| {
+                let p = self.pocket.probabilities(r);
+                std::array::from_fn(|k| p.get(k).copied().unwrap_or(0.0))
+            })
+            .collect();
+        (binding, pocket)
     }
 }
 

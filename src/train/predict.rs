@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::TrainError;
 use super::batch::{Sample, features_tensor};
 use super::checkpoint::Checkpoint;
+use super::logistic::ResidueLogistic;
 use super::metrics::{POCKET_CLASSES, pocket_class_name};
 use super::model::BiLstmTagger;
 
@@ -94,9 +95,47 @@ pub fn run_model(
     Ok(outputs.into_iter().flatten().collect())
 }
 
-/// [`run_model`] for every member of an ensemble, probabilities averaged residue by residue.
+/// A per-residue logistic regression whose probabilities are blended into the BiLSTM's.
+///
+/// Why: the BiLSTM follows its training labels (AlphaFold models, mutations), which hold almost no
+/// Rev-type or reverse NES, and overrides the consensus rule's channels where they disagree with
+/// those labels; the per-residue model keeps reading them. In protein-grouped cross-validation
+/// (docs/training.md, "Blend") the blend named more residues whose mutation impairs export and more
+/// AlphaFold registers than either model alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearBlend {
+    /// The regression's share: pocket probabilities are the normalised weighted geometric mean
+    /// `bilstm^(1-share) · linear^share`, binding probabilities the weighted arithmetic mean.
+    pub share: f32,
+    pub model: ResidueLogistic,
+}
+
+impl LinearBlend {
+    /// Blends the regression's outputs on `features` (one row per residue) into `out`.
+    pub fn apply(&self, out: &mut PeptideOutput, features: &[Vec<f32>]) {
+        let (binding, pocket) = self.model.outputs(features);
+        let (a, b) = (1.0 - self.share, self.share);
+        for (x, y) in out.binding.iter_mut().zip(binding) {
+            *x = a * *x + b * y;
+        }
+        for (x, y) in out.pocket.iter_mut().zip(pocket) {
+            let mut mixed: [f32; POCKET_CLASSES] = std::array::from_fn(|k| {
+                (a * x[k].max(1e-12).ln() + b * y[k].max(1e-12).ln()).exp()
+            });
+            let total: f32 = mixed.iter().sum();
+            if total > 0.0 {
+                mixed.iter_mut().for_each(|v| *v /= total);
+                *x = mixed;
+            }
+        }
+    }
+}
+
+/// [`run_model`] for every member of an ensemble, probabilities averaged residue by residue, then
+/// `blend` (when the checkpoint has one) applied.
 pub fn run_ensemble(
     members: &[BiLstmTagger],
+    blend: Option<&LinearBlend>,
     samples: &[Sample],
     dim: usize,
     batch_size: usize,
@@ -123,9 +162,12 @@ pub fn run_ensemble(
     }
     let n = members.len().max(1) as f32;
     let mut outs = sum.ok_or_else(|| TrainError::Config("an ensemble needs a member".into()))?;
-    for o in &mut outs {
+    for (o, s) in outs.iter_mut().zip(samples) {
         o.binding.iter_mut().for_each(|x| *x /= n);
         o.pocket.iter_mut().flatten().for_each(|x| *x /= n);
+        if let Some(b) = blend {
+            b.apply(o, s.features);
+        }
     }
     Ok(outs)
 }
@@ -194,7 +236,14 @@ impl Predictor {
             pocket_weight: &[],
         };
         let dim = self.checkpoint.info.model.d_input;
-        let out = run_ensemble(&self.checkpoint.members, &[sample], dim, 1, &self.device)?;
+        let out = run_ensemble(
+            &self.checkpoint.members,
+            self.checkpoint.info.blend.as_ref(),
+            &[sample],
+            dim,
+            1,
+            &self.device,
+        )?;
         out.into_iter()
             .next()
             .ok_or_else(|| TrainError::Tensor("model returned no output".into()))

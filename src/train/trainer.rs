@@ -47,9 +47,10 @@ use serde::{Deserialize, Serialize};
 use super::TrainError;
 use super::batch::{ClassWeights, Sample, loss, make_batch};
 use super::dataset::{Dataset, Split};
+use super::logistic::ResidueLogistic;
 use super::metrics::{binding_metrics, pocket_metrics};
 use super::model::{BiLstmTagger, TaggerConfig};
-use super::predict::run_model;
+use super::predict::{LinearBlend, run_model};
 use super::register::RegisterBounds;
 use super::register_loss::labelled_register;
 
@@ -99,6 +100,10 @@ pub struct TrainConfig {
     /// Independently seeded models (seeds `seed`, `seed + 1`, …) whose probabilities are averaged.
     #[serde(default = "one_member")]
     pub members: usize,
+    /// Share of a per-residue logistic regression blended into the BiLSTM's probabilities
+    /// ([`LinearBlend`]; 0 = the BiLSTM alone, as in checkpoints made before the blend).
+    #[serde(default)]
+    pub linear_share: f32,
 }
 
 fn one_member() -> usize {
@@ -121,6 +126,7 @@ impl Default for TrainConfig {
             register_loss: 1.0,
             register_prior: true,
             members: 1,
+            linear_share: 0.3,
         }
     }
 }
@@ -136,6 +142,12 @@ impl TrainConfig {
             return Err(TrainError::Config(format!(
                 "learning rate {} must be positive",
                 self.learning_rate
+            )));
+        }
+        if !(0.0..1.0).contains(&self.linear_share) {
+            return Err(TrainError::Config(format!(
+                "the linear model's share {} must be at least 0 and below 1",
+                self.linear_share
             )));
         }
         Ok(())
@@ -240,6 +252,8 @@ pub struct TrainOutcome {
     pub stop: StopReason,
     /// The decoder's spacings and the step preferences learned from the training registers.
     pub register_bounds: RegisterBounds,
+    /// The per-residue regression fitted on the training rows, when `linear_share` > 0.
+    pub blend: Option<LinearBlend>,
 }
 
 fn scalar(t: Tensor<1>) -> Result<f32, TrainError> {
@@ -342,7 +356,15 @@ pub fn train(
             break;
         }
     }
-    outcome.ok_or(TrainError::NoTrainingData)
+    let mut outcome = outcome.ok_or(TrainError::NoTrainingData)?;
+    if config.linear_share > 0.0 && outcome.stop != StopReason::Cancelled {
+        outcome.blend =
+            ResidueLogistic::fit(&data.train, &outcome.class_weights).map(|model| LinearBlend {
+                share: config.linear_share,
+                model,
+            });
+    }
+    Ok(outcome)
 }
 
 /// One member: trains a tagger from `config.seed`.
@@ -500,5 +522,6 @@ fn train_member(
         best_epoch,
         stop,
         register_bounds,
+        blend: None,
     })
 }
