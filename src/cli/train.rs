@@ -150,6 +150,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
             args.out.display()
         );
         eprintln!("interrupted: writing the best epoch so far ({best_epoch})");
+        if config.linear_share > 0.0 {
+            eprintln!(
+                "the per-residue regression is fitted after training and was not: this checkpoint \
+                 predicts with the BiLSTM alone (retrain without interrupting for the blend)"
+            );
+        }
     }
     let ckpt = Checkpoint::from_training(&ds.meta, &config, outcome);
     ckpt.save(&args.out)
