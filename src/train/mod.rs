@@ -15,6 +15,7 @@ pub mod dataset;
 pub mod dropout;
 pub mod esm;
 pub mod evaluate;
+pub mod fused_adam;
 pub mod fused_lstm;
 pub mod logistic;
 pub mod lstm_kernel;
