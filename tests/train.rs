@@ -635,19 +635,7 @@ fn dataset_files_round_trip() {
 fn checkpoint_round_trip_and_evaluation_report() {
     let ds = small_dataset();
     let pockets: Vec<Vec<usize>> = ds.examples.iter().map(|e| e.pocket_classes()).collect();
-    let all = samples_of(&ds.examples, &pockets);
-    let pick = |split: Split| -> Vec<Sample> {
-        all.iter()
-            .zip(&ds.examples)
-            .filter(|(_, e)| e.split == split)
-            .map(|(s, _)| *s)
-            .collect()
-    };
-    let data = TrainData {
-        dim: ds.dim(),
-        train: pick(Split::Train),
-        validation: pick(Split::Validation),
-    };
+    let data = TrainData::from_dataset(&ds, &pockets);
     // Two members: the checkpoint keeps both and predictions average them.
     let config = TrainConfig {
         class_weights: true,
@@ -728,16 +716,7 @@ fn checkpoint_round_trip_and_evaluation_report() {
         .expect_err("width");
     assert!(err.to_string().contains("expects 4"), "{err}");
 
-    let report = evaluate::evaluate(
-        &ds,
-        &ckpt.members,
-        None,
-        &ckpt.info.class_weights,
-        &ckpt.info.history,
-        &ckpt.info.register,
-        &Device::flex(),
-    )
-    .expect("evaluates");
+    let report = evaluate::evaluate_checkpoint(&ds, &ckpt, &Device::flex()).expect("evaluates");
     let crystal = report
         .groups
         .iter()
@@ -787,19 +766,7 @@ fn checkpoint_round_trip_and_evaluation_report() {
 fn linear_blend_is_fitted_saved_and_applied() {
     let ds = small_dataset();
     let pockets: Vec<Vec<usize>> = ds.examples.iter().map(|e| e.pocket_classes()).collect();
-    let all = samples_of(&ds.examples, &pockets);
-    let pick = |split: Split| -> Vec<Sample> {
-        all.iter()
-            .zip(&ds.examples)
-            .filter(|(_, e)| e.split == split)
-            .map(|(s, _)| *s)
-            .collect()
-    };
-    let data = TrainData {
-        dim: ds.dim(),
-        train: pick(Split::Train),
-        validation: pick(Split::Validation),
-    };
+    let data = TrainData::from_dataset(&ds, &pockets);
     let config = TrainConfig {
         class_weights: true,
         linear_share: 0.3,
@@ -853,16 +820,7 @@ fn linear_blend_is_fitted_saved_and_applied() {
     }
 
     // Evaluation shows the blend as the model and the BiLSTM alone beside it.
-    let report = evaluate::evaluate(
-        &ds,
-        &ckpt.members,
-        ckpt.info.blend.as_ref(),
-        &ckpt.info.class_weights,
-        &ckpt.info.history,
-        &ckpt.info.register,
-        &Device::flex(),
-    )
-    .expect("evaluates");
+    let report = evaluate::evaluate_checkpoint(&ds, &ckpt, &Device::flex()).expect("evaluates");
     let crystal = report
         .groups
         .iter()
@@ -870,16 +828,7 @@ fn linear_blend_is_fitted_saved_and_applied() {
         .expect("crystal group");
     assert!(crystal.method(BILSTM).is_some());
     ckpt.info.blend = None;
-    let report = evaluate::evaluate(
-        &ds,
-        &ckpt.members,
-        None,
-        &ckpt.info.class_weights,
-        &ckpt.info.history,
-        &ckpt.info.register,
-        &Device::flex(),
-    )
-    .expect("evaluates");
+    let report = evaluate::evaluate_checkpoint(&ds, &ckpt, &Device::flex()).expect("evaluates");
     assert!(report.groups.iter().all(|g| g.method(BILSTM).is_none()));
 
     // A share of 1 would be the regression alone: refused.

@@ -13,7 +13,7 @@ use nesbind::compute::{DeviceChoice, select_device};
 use nesbind::train::checkpoint::{Checkpoint, save_info};
 use nesbind::train::cv::{CvConfig, CvProgress, cross_validate};
 use nesbind::train::dataset::read_dataset;
-use nesbind::train::evaluate::{evaluate, summary_text, write_report};
+use nesbind::train::evaluate::{evaluate_checkpoint, summary_text, write_report};
 
 use super::train::{TrainOptions, epoch_line, install_ctrl_c};
 
@@ -115,15 +115,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<()> {
             ckpt.info.embedding.describe()
         );
     }
-    let report = evaluate(
-        &ds,
-        &ckpt.members,
-        ckpt.info.blend.as_ref(),
-        &ckpt.info.class_weights,
-        &ckpt.info.history,
-        &ckpt.info.register,
-        &dev.device,
-    )?;
+    let report = evaluate_checkpoint(&ds, &ckpt, &dev.device)?;
     let out = args.out.clone().unwrap_or_else(|| model_dir.clone());
     write_report(&report, &out)?;
     ckpt.info.metrics = Some(serde_json::json!({

@@ -14,7 +14,7 @@ use super::TrainError;
 use super::dataset::{Dataset, Example, LabelSource, cv_folds, groups};
 use super::evaluate::{
     BILSTM, EvaluationReport, LOGISTIC, LogisticBaseline, LossCurves, MODEL, MethodOutput,
-    MethodOutputs, model_outputs, report, rule_outputs,
+    MethodOutputs, model_and_bilstm_outputs, report, rule_outputs,
 };
 use super::trainer::{EpochReport, StopReason, TrainConfig, TrainData, pocket_classes, train};
 
@@ -175,7 +175,7 @@ pub fn cross_validate(
         let test_examples: Vec<&Example> = test.iter().map(|&i| &examples[i]).collect();
         // Each fold decodes with the step preferences learned from its own training rows.
         let bounds = outcome.register_bounds;
-        let outs = model_outputs(
+        let (outs, alone) = model_and_bilstm_outputs(
             &outcome.members,
             outcome.blend.as_ref(),
             &test_examples,
@@ -186,18 +186,8 @@ pub fn cross_validate(
         for (&i, o) in test.iter().zip(outs) {
             model_out[i] = Some(o);
         }
-        if outcome.blend.is_some() {
-            let alone = model_outputs(
-                &outcome.members,
-                None,
-                &test_examples,
-                dataset.dim(),
-                &bounds,
-                &plain,
-            )?;
-            for (&i, o) in test.iter().zip(alone) {
-                bilstm_out[i] = Some(o);
-            }
+        for (&i, o) in test.iter().zip(alone.into_iter().flatten()) {
+            bilstm_out[i] = Some(o);
         }
         let train_examples: Vec<&Example> = train_idx.iter().map(|&i| &examples[i]).collect();
         if let Some(l) = LogisticBaseline::fit(&train_examples, &outcome.class_weights) {

@@ -22,11 +22,12 @@ use serde::{Deserialize, Serialize};
 use super::TrainError;
 use super::baselines::{consensus_register, elm_register};
 use super::batch::{ClassWeights, Sample};
+use super::checkpoint::Checkpoint;
 use super::dataset::{Dataset, Example, LabelSource, Split};
 use super::logistic::ResidueLogistic;
 use super::metrics::{Confusion, Curve, pr_auc, pr_curve, roc_curve};
 use super::model::BiLstmTagger;
-use super::predict::{LinearBlend, run_ensemble};
+use super::predict::{LinearBlend, PeptideOutput, run_ensemble};
 use super::register::{Register, RegisterBounds, decode, pocket_residues};
 use super::trainer::EpochReport;
 
@@ -497,13 +498,62 @@ pub fn model_outputs(
         .map(|(e, p)| e.sample(p))
         .collect();
     let outputs = run_ensemble(members, blend, &samples, dim, 32, device)?;
-    Ok(outputs
+    Ok(decoded(outputs, bounds))
+}
+
+fn decoded(outputs: Vec<PeptideOutput>, bounds: &RegisterBounds) -> Vec<MethodOutput> {
+    outputs
         .into_iter()
         .map(|o| MethodOutput {
             register: decode(&o.pocket, bounds).best,
             binding: o.binding,
         })
-        .collect())
+        .collect()
+}
+
+/// [`model_outputs`] and, when the model has a blend, its BiLSTM's alone (the `bilstm` row):
+/// the members run once and the blend is applied to a copy of their output.
+pub fn model_and_bilstm_outputs(
+    members: &[BiLstmTagger],
+    blend: Option<&LinearBlend>,
+    examples: &[&Example],
+    dim: usize,
+    bounds: &RegisterBounds,
+    device: &Device,
+) -> Result<(Vec<MethodOutput>, Option<Vec<MethodOutput>>), TrainError> {
+    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
+    let samples: Vec<Sample> = examples
+        .iter()
+        .zip(&pockets)
+        .map(|(e, p)| e.sample(p))
+        .collect();
+    let alone = run_ensemble(members, None, &samples, dim, 32, device)?;
+    let Some(blend) = blend else {
+        return Ok((decoded(alone, bounds), None));
+    };
+    let mut blended = alone.clone();
+    for (o, s) in blended.iter_mut().zip(&samples) {
+        blend.apply(o, s.features);
+    }
+    Ok((decoded(blended, bounds), Some(decoded(alone, bounds))))
+}
+
+/// [`evaluate`] with everything taken from a checkpoint.
+pub fn evaluate_checkpoint(
+    dataset: &Dataset,
+    checkpoint: &Checkpoint,
+    device: &Device,
+) -> Result<EvaluationReport, TrainError> {
+    let info = &checkpoint.info;
+    evaluate(
+        dataset,
+        &checkpoint.members,
+        info.blend.as_ref(),
+        &info.class_weights,
+        &info.history,
+        &info.register,
+        device,
+    )
 }
 
 /// Per-residue logistic regressions on the same features, fitted on the residues whose labels
@@ -550,13 +600,10 @@ pub fn evaluate(
     let bounds = *bounds;
     let test = dataset.split(Split::Test);
     let train = dataset.split(Split::Train);
-    let mut methods = vec![(
-        MODEL,
-        true,
-        model_outputs(members, blend, &test, dataset.dim(), &bounds, &device)?,
-    )];
-    if blend.is_some() {
-        let alone = model_outputs(members, None, &test, dataset.dim(), &bounds, &device)?;
+    let (model, alone) =
+        model_and_bilstm_outputs(members, blend, &test, dataset.dim(), &bounds, &device)?;
+    let mut methods = vec![(MODEL, true, model)];
+    if let Some(alone) = alone {
         methods.push((BILSTM, true, alone));
     }
     let mut notes = Vec::new();
