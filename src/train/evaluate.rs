@@ -491,14 +491,7 @@ pub fn model_outputs(
     bounds: &RegisterBounds,
     device: &Device,
 ) -> Result<Vec<MethodOutput>, TrainError> {
-    let pockets: Vec<Vec<usize>> = examples.iter().map(|e| e.pocket_classes()).collect();
-    let samples: Vec<Sample> = examples
-        .iter()
-        .zip(&pockets)
-        .map(|(e, p)| e.sample(p))
-        .collect();
-    let outputs = run_ensemble(members, blend, &samples, dim, 32, device)?;
-    Ok(decoded(outputs, bounds))
+    Ok(model_and_bilstm_outputs(members, blend, examples, dim, bounds, device)?.0)
 }
 
 fn decoded(outputs: Vec<PeptideOutput>, bounds: &RegisterBounds) -> Vec<MethodOutput> {
