@@ -38,15 +38,20 @@ pub fn reverse_within_lengths(
     src: &[f32],
     width: usize,
 ) -> Vec<f32> {
+    // Four of these per reversed layer and batch; one thread copying them while the other waited
+    // was a few per cent of a two-thread training epoch.
+    let row = d.seq * width;
     let mut out = vec![0.0f32; src.len()];
-    for b in 0..d.batch {
-        let n = lengths.get(b).copied().unwrap_or(d.seq).min(d.seq);
-        for s in 0..d.seq {
-            let p = if s < n { n - 1 - s } else { s };
-            let (to, from) = ((b * d.seq + s) * width, (b * d.seq + p) * width);
-            out[to..to + width].copy_from_slice(&src[from..from + width]);
-        }
-    }
+    out.par_chunks_mut(row.max(1))
+        .zip(src.par_chunks(row.max(1)))
+        .enumerate()
+        .for_each(|(b, (out, src))| {
+            let n = lengths.get(b).copied().unwrap_or(d.seq).min(d.seq);
+            for (s, to) in out.chunks_exact_mut(width.max(1)).enumerate() {
+                let p = if s < n { n - 1 - s } else { s };
+                to.copy_from_slice(&src[p * width..(p + 1) * width]);
+            }
+        });
     out
 }
 

@@ -257,6 +257,17 @@ pub struct TrainOutcome {
     pub blend: Option<LinearBlend>,
 }
 
+/// Runs `f` on a worker of rayon's global pool (inline when already on one). The CPU ops of a
+/// training step fork into that pool dozens of times each; from an outside thread every fork is a
+/// hand-off to the workers and a wake-up back, while on a worker the forking thread does its own half.
+fn on_rayon_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if rayon::current_thread_index().is_some() {
+        f()
+    } else {
+        rayon::scope(|_| f())
+    }
+}
+
 fn scalar(t: Tensor<1>) -> Result<f32, TrainError> {
     t.into_data()
         .try_into_vec::<f32>()
@@ -430,18 +441,22 @@ fn train_member(
                 break 'epochs;
             }
             let samples: Vec<Sample> = chunk.iter().map(|&i| data.train[i]).collect();
-            let batch = make_batch(&samples, data.dim, &class_weights, &ad)?.with_register(
-                &samples,
-                config.register_loss,
-                &register_bounds,
-                &ad,
-            );
-            let out = model.forward(batch.x.clone(), &batch.lengths);
-            let l = loss(out.binding, out.pocket, &batch);
-            loss_sum += scalar(l.clone())? as f64 * chunk.len() as f64;
+            let (stepped, batch_loss) = on_rayon_worker(|| -> Result<_, TrainError> {
+                let batch = make_batch(&samples, data.dim, &class_weights, &ad)?.with_register(
+                    &samples,
+                    config.register_loss,
+                    &register_bounds,
+                    &ad,
+                );
+                let out = model.forward(batch.x.clone(), &batch.lengths);
+                let l = loss(out.binding, out.pocket, &batch);
+                let batch_loss = scalar(l.clone())?;
+                let grads = GradientsParams::from_grads(l.backward(), &model);
+                Ok((optim.step(config.learning_rate, model, grads), batch_loss))
+            })?;
+            model = stepped;
+            loss_sum += batch_loss as f64 * chunk.len() as f64;
             seen += chunk.len();
-            let grads = GradientsParams::from_grads(l.backward(), &model);
-            model = optim.step(config.learning_rate, model, grads);
         }
         let train_loss = (loss_sum / seen.max(1) as f64) as f32;
         let snapshot = model.valid();
