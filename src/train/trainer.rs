@@ -257,11 +257,12 @@ pub struct TrainOutcome {
     pub blend: Option<LinearBlend>,
 }
 
-/// Runs `f` on a worker of rayon's global pool (inline when already on one). The CPU ops of a
-/// training step fork into that pool dozens of times each; from an outside thread every fork is a
-/// hand-off to the workers and a wake-up back, while on a worker the forking thread does its own half.
-fn on_rayon_worker<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    if rayon::current_thread_index().is_some() {
+/// Runs `f` on a worker of rayon's global pool when `cpu` (inline when already on one). The CPU ops
+/// of a training step fork into that pool dozens of times each; from an outside thread every fork is
+/// a hand-off to the workers and a wake-up back, while on a worker the forking thread does its own
+/// half. A GPU step stays on the caller's thread, as before (its host side barely forks).
+fn on_rayon_worker<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
+    if !cpu || rayon::current_thread_index().is_some() {
         f()
     } else {
         rayon::scope(|_| f())
@@ -420,7 +421,8 @@ fn train_member(
     let mut model = init_locked(&model_config, &ad, config.seed);
     let mut rng = StdRng::seed_from_u64(config.seed);
     // On the CPU the same Adam in one multithreaded pass (equal results, tested); burn's on a GPU.
-    let mut optim = if plain == Device::flex() {
+    let on_cpu = plain == Device::flex();
+    let mut optim = if on_cpu {
         ModuleOptimizer::from(FusedAdam)
     } else {
         AdamConfig::new().init()
@@ -441,7 +443,7 @@ fn train_member(
                 break 'epochs;
             }
             let samples: Vec<Sample> = chunk.iter().map(|&i| data.train[i]).collect();
-            let (stepped, batch_loss) = on_rayon_worker(|| -> Result<_, TrainError> {
+            let (stepped, batch_loss) = on_rayon_worker(on_cpu, || -> Result<_, TrainError> {
                 let batch = make_batch(&samples, data.dim, &class_weights, &ad)?.with_register(
                     &samples,
                     config.register_loss,
