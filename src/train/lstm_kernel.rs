@@ -12,7 +12,7 @@
 
 use gemm::{Parallelism, gemm};
 
-use super::small_matmul::matmul_add;
+use super::small_matmul::{PackedB, matmul_add};
 use crate::simd::{exp, simd_variants};
 use rayon::prelude::*;
 
@@ -89,6 +89,7 @@ pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, L
     if d.batch == 0 || t_len == 0 || h == 0 {
         return (hidden, cache);
     }
+    let w_hidden = PackedB::new(h, g4, w_hidden);
     let rows = rows_per_task(d.batch);
     hidden
         .par_chunks_mut(rows * t_len * h)
@@ -97,7 +98,7 @@ pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, L
         .zip(cache.gates.par_chunks_mut(rows * t_len * g4))
         .zip(projected.par_chunks(rows * t_len * g4))
         .for_each(|((((hid, cel), tcel), gat), proj)| {
-            forward_block_simd(d, w_hidden, hid, (cel, tcel), gat, proj);
+            forward_block_simd(d, &w_hidden, hid, (cel, tcel), gat, proj);
         });
     (hidden, cache)
 }
@@ -131,6 +132,7 @@ pub fn backward(
             w_t[j * h + k] = v;
         }
     }
+    let w_t = PackedB::new(g4, h, &w_t);
     let rows = rows_per_task(d.batch);
     let partial_dw: Vec<Vec<f32>> = d_projected
         .par_chunks_mut(rows * t_len * g4)
@@ -156,7 +158,7 @@ pub fn backward(
 #[inline(always)]
 fn forward_block(
     d: LstmDims,
-    w_hidden: &[f32],
+    w_hidden: &PackedB,
     hid: &mut [f32],
     (cel, tcel): (&mut [f32], &mut [f32]),
     gat: &mut [f32],
@@ -172,16 +174,7 @@ fn forward_block(
         }
         if t > 0 {
             // pre += h_{t-1} · W, h_{t-1} read in place (row stride T·H).
-            matmul_add(
-                nb,
-                g4,
-                h,
-                &hid[(t - 1) * h..],
-                t_len * h,
-                w_hidden,
-                &mut pre,
-                g4,
-            );
+            matmul_add(nb, &hid[(t - 1) * h..], t_len * h, w_hidden, &mut pre, g4);
         }
         for b in 0..nb {
             let row = &mut pre[b * g4..][..g4];
@@ -203,7 +196,7 @@ fn forward_block(
 #[allow(clippy::too_many_arguments)]
 fn backward_block(
     d: LstmDims,
-    w_t: &[f32],
+    w_t: &PackedB,
     dp: &mut [f32],
     hid: &[f32],
     (cel, tcel): (&[f32], &[f32]),
@@ -232,7 +225,7 @@ fn backward_block(
         if t > 0 {
             // dh_{t-1} = d_pre_t · Wᵀ
             dh_next.fill(0.0);
-            matmul_add(nb, h, g4, &dp[t * g4..], t_len * g4, w_t, &mut dh_next, h);
+            matmul_add(nb, &dp[t * g4..], t_len * g4, w_t, &mut dh_next, h);
         }
     }
     // dW = Σ_b Σ_{t≥1} h_{t-1}ᵀ · d_pre_t as one gemm over every (b, t) of the block:
@@ -274,7 +267,7 @@ fn backward_block(
 
 simd_variants!(forward_block_simd => forward_block, forward_block, (
     d: LstmDims,
-    w_hidden: &[f32],
+    w_hidden: &PackedB,
     hid: &mut [f32],
     cells: (&mut [f32], &mut [f32]),
     gat: &mut [f32],
@@ -283,7 +276,7 @@ simd_variants!(forward_block_simd => forward_block, forward_block, (
 
 simd_variants!(backward_block_simd => backward_block, backward_block, (
     d: LstmDims,
-    w_t: &[f32],
+    w_t: &PackedB,
     dp: &mut [f32],
     hid: &[f32],
     cells: (&[f32], &[f32]),

@@ -257,16 +257,13 @@ pub struct TrainOutcome {
     pub blend: Option<LinearBlend>,
 }
 
-/// Runs `f` on a worker of rayon's global pool when `cpu` (inline when already on one). The CPU ops
-/// of a training step fork into that pool dozens of times each; from an outside thread every fork is
-/// a hand-off to the workers and a wake-up back, while on a worker the forking thread does its own
-/// half. A GPU step stays on the caller's thread, as before (its host side barely forks).
+/// Runs `f` on a worker of rayon's global pool when `cpu` (`rayon::scope` runs it inline when
+/// already on one). The CPU ops of a training step fork into that pool dozens of times each; from an
+/// outside thread every fork is a hand-off to the workers and a wake-up back, while on a worker the
+/// forking thread does its own half. A GPU step stays on the caller's thread, as before (its host
+/// side barely forks).
 fn on_rayon_worker<R: Send>(cpu: bool, f: impl FnOnce() -> R + Send) -> R {
-    if !cpu || rayon::current_thread_index().is_some() {
-        f()
-    } else {
-        rayon::scope(|_| f())
-    }
+    if cpu { rayon::scope(|_| f()) } else { f() }
 }
 
 fn scalar(t: Tensor<1>) -> Result<f32, TrainError> {
@@ -476,22 +473,26 @@ fn train_member(
             members: 1,
         };
         if !data.validation.is_empty() {
-            report.val_loss = Some(mean_loss(
-                &snapshot,
-                &data.validation,
-                data.dim,
-                &class_weights,
-                config,
-                &register_bounds,
-                &plain,
-            )?);
-            let outputs = run_model(
-                &snapshot,
-                &data.validation,
-                data.dim,
-                config.batch_size,
-                &plain,
-            )?;
+            let (val_loss, outputs) = on_rayon_worker(on_cpu, || -> Result<_, TrainError> {
+                let val_loss = mean_loss(
+                    &snapshot,
+                    &data.validation,
+                    data.dim,
+                    &class_weights,
+                    config,
+                    &register_bounds,
+                    &plain,
+                )?;
+                let outputs = run_model(
+                    &snapshot,
+                    &data.validation,
+                    data.dim,
+                    config.batch_size,
+                    &plain,
+                )?;
+                Ok((val_loss, outputs))
+            })?;
+            report.val_loss = Some(val_loss);
             let scores: Vec<f32> = outputs.iter().flat_map(|o| o.binding.clone()).collect();
             let truth: Vec<bool> = data
                 .validation
