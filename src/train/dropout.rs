@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use burn::nn::Dropout;
 use burn::prelude::*;
 use burn::tensor::TensorData;
+use rayon::prelude::*;
+
+use super::lstm_kernel::zeros;
 
 /// Stream position; each mask takes the next stream so draws never repeat within a run.
 static STREAM: AtomicU64 = AtomicU64::new(0x853c_49e6_748f_ea9b);
@@ -41,16 +44,25 @@ pub fn mask(n: usize, prob: f64, stream: u64) -> Vec<f32> {
     // Draw k is splitmix(stream + (k + 1) · γ), computed from k rather than carried from draw to
     // draw, so the loop has no dependency chain and no length checks and runs in vector lanes.
     let draw = |k: usize| splitmix(stream.wrapping_add((k as u64 + 1).wrapping_mul(GAMMA)));
-    let mut out = vec![0f32; n];
-    let mut pairs = out.chunks_exact_mut(2);
-    for (k, pair) in (&mut pairs).enumerate() {
-        let r = draw(k);
-        pair[0] = factor(r as u32);
-        pair[1] = factor((r >> 32) as u32);
-    }
-    if let [last] = pairs.into_remainder() {
-        *last = factor(draw(n / 2) as u32);
-    }
+    // For the same reason blocks of the mask can be drawn on different workers with the same
+    // result (a mask is ~10^5 elements per layer and batch; one thread drawing it left the other
+    // core idle).
+    const BLOCK: usize = 1 << 14; // even: a block starts at draw BLOCK / 2 · its index
+    let mut out = zeros(n);
+    out.par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(block, values)| {
+            let (first, len) = (block * BLOCK / 2, values.len());
+            let mut pairs = values.chunks_exact_mut(2);
+            for (k, pair) in (&mut pairs).enumerate() {
+                let r = draw(first + k);
+                pair[0] = factor(r as u32);
+                pair[1] = factor((r >> 32) as u32);
+            }
+            if let [last] = pairs.into_remainder() {
+                *last = factor(draw(first + len / 2) as u32);
+            }
+        });
     out
 }
 
@@ -103,7 +115,7 @@ mod tests {
             }
             out
         }
-        for n in [0, 1, 2, 7, 64, 1001] {
+        for n in [0, 1, 2, 7, 64, 1001, 40_001] {
             assert_eq!(mask(n, 0.3, 99), sequential(n, 0.3, 99), "n = {n}");
         }
     }

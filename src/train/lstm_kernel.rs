@@ -41,7 +41,7 @@ pub fn reverse_within_lengths(
     // Four of these per reversed layer and batch; one thread copying them while the other waited
     // was a few per cent of a two-thread training epoch.
     let row = d.seq * width;
-    let mut out = vec![0.0f32; src.len()];
+    let mut out = zeros(src.len());
     out.par_chunks_mut(row.max(1))
         .zip(src.par_chunks(row.max(1)))
         .enumerate()
@@ -53,6 +53,14 @@ pub fn reverse_within_lengths(
             }
         });
     out
+}
+
+/// `n` zeros written by the rayon workers: the kernel's buffers are megabytes per call, and one
+/// thread's memset of them left the other core waiting (a few per cent of a two-thread epoch).
+pub fn zeros(n: usize) -> Vec<f32> {
+    let mut v = Vec::with_capacity(n);
+    v.par_extend(rayon::iter::repeat_n(0.0f32, n));
+    v
 }
 
 /// What the backward pass needs: the cell state and the activated gates of every step.
@@ -80,11 +88,11 @@ pub fn forward(d: LstmDims, projected: &[f32], w_hidden: &[f32]) -> (Vec<f32>, L
         "projected is [B, T, 4H]"
     );
     assert_eq!(w_hidden.len(), h * g4, "w_hidden is [H, 4H]");
-    let mut hidden = vec![0.0f32; d.batch * t_len * h];
+    let mut hidden = zeros(d.batch * t_len * h);
     let mut cache = LstmCache {
-        cells: vec![0.0f32; d.batch * t_len * h],
-        tanh_cells: vec![0.0f32; d.batch * t_len * h],
-        gates: vec![0.0f32; d.batch * t_len * g4],
+        cells: zeros(d.batch * t_len * h),
+        tanh_cells: zeros(d.batch * t_len * h),
+        gates: zeros(d.batch * t_len * g4),
     };
     if d.batch == 0 || t_len == 0 || h == 0 {
         return (hidden, cache);
@@ -121,7 +129,7 @@ pub fn backward(
         d.batch * t_len * g4,
         "gates are [B, T, 4H]"
     );
-    let mut d_projected = vec![0.0f32; d.batch * t_len * g4];
+    let mut d_projected = zeros(d.batch * t_len * g4);
     if d.batch == 0 || t_len == 0 || h == 0 {
         return (d_projected, vec![0.0; h * g4]);
     }
