@@ -58,8 +58,9 @@ impl Level {
         Level::Base
     }
 
-    /// `(MR, NR)`: rows of `A` and columns of `B` per register tile.
-    fn tile(self) -> (usize, usize) {
+    /// `(MR, NR)`: rows of `A` and columns of `B` per register tile. The one place they are set:
+    /// [`PackedB`] packs panels `NR` wide for the kernel that will read them.
+    const fn tile(self) -> (usize, usize) {
         match self {
             #[cfg(target_arch = "x86_64")]
             Level::Avx512 => (8, 32),
@@ -128,8 +129,14 @@ pub fn matmul_add(m: usize, a: &[f32], lda: usize, b: &PackedB, c: &mut [f32], l
 unsafe fn avx512(m: usize, a: &[f32], lda: usize, b: &PackedB, c: &mut [f32], ldc: usize) {
     use std::arch::x86_64::{__m512, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_set1_ps};
     use std::arch::x86_64::{_mm512_setzero_ps, _mm512_storeu_ps};
-    const MR: usize = 8;
-    const NR: usize = 32;
+    const MR: usize = Level::Avx512.tile().0;
+    const NR: usize = Level::Avx512.tile().1;
+    const {
+        assert!(
+            NR == 2 * 16,
+            "the loop below holds a row in two 16-float vectors"
+        )
+    };
     blocks::<MR, NR>(m, a, lda, b, c, ldc, |block, panel, tile| {
         // Explicit vectors: written as plain loops, whether the accumulators stayed in
         // registers depended on how the compiler happened to inline (it once kept them in
@@ -164,8 +171,14 @@ unsafe fn avx512(m: usize, a: &[f32], lda: usize, b: &PackedB, c: &mut [f32], ld
 unsafe fn avx2(m: usize, a: &[f32], lda: usize, b: &PackedB, c: &mut [f32], ldc: usize) {
     use std::arch::x86_64::{__m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps};
     use std::arch::x86_64::{_mm256_setzero_ps, _mm256_storeu_ps};
-    const MR: usize = 6;
-    const NR: usize = 16;
+    const MR: usize = Level::Avx2.tile().0;
+    const NR: usize = Level::Avx2.tile().1;
+    const {
+        assert!(
+            NR == 2 * 8,
+            "the loop below holds a row in two 8-float vectors"
+        )
+    };
     blocks::<MR, NR>(m, a, lda, b, c, ldc, |block, panel, tile| {
         let mut acc: [[__m256; 2]; MR] = [[_mm256_setzero_ps(); 2]; MR];
         for (b_row, a_col) in panel.chunks_exact(NR).zip(block.chunks_exact(MR)) {
@@ -194,8 +207,8 @@ unsafe fn avx2(m: usize, a: &[f32], lda: usize, b: &PackedB, c: &mut [f32], ldc:
 
 /// Plain code for CPUs without AVX2: the same order of operations without fused multiply-add.
 fn base(m: usize, a: &[f32], lda: usize, b: &PackedB, c: &mut [f32], ldc: usize) {
-    const MR: usize = 4;
-    const NR: usize = 8;
+    const MR: usize = Level::Base.tile().0;
+    const NR: usize = Level::Base.tile().1;
     blocks::<MR, NR>(m, a, lda, b, c, ldc, |block, panel, tile| {
         tile.fill(0.0);
         for (b_row, a_col) in panel.chunks_exact(NR).zip(block.chunks_exact(MR)) {
