@@ -54,6 +54,14 @@ pub(crate) fn gelu_slice(values: &mut [f32]) {
     }
 }
 
+/// `values[i] = gelu(values[i] + bias[i])`: the bias of the product before it, added here.
+#[inline(always)]
+pub(crate) fn gelu_bias(values: &mut [f32], bias: &[f32]) {
+    for (v, b) in values.iter_mut().zip(bias) {
+        *v = gelu_scalar(*v + b);
+    }
+}
+
 /// GELU of a CPU tensor through host memory (a copy each way is far cheaper than scalar erf).
 pub fn gelu_host(x: Tensor<2>) -> Result<Tensor<2>, EmbedError> {
     let dims = x.dims();

@@ -9,7 +9,7 @@
 
 use gemm::{Parallelism, gemm};
 
-use super::gelu::gelu_slice;
+use super::gelu::gelu_bias;
 use crate::simd::{exp, simd_variants};
 
 pub struct HostNorm {
@@ -53,9 +53,9 @@ pub struct PackedSequence<'a> {
 }
 
 impl HostDense {
-    /// `dst[n × d_out] = dst + x[n × d_in] · weight`.
+    /// `dst[n × d_out] = x[n × d_in] · weight`, plus `dst`'s own values when `add`.
     #[inline(always)]
-    fn accumulate(&self, x: &[f32], dst: &mut [f32], n: usize) {
+    fn multiply(&self, x: &[f32], dst: &mut [f32], n: usize, add: bool) {
         debug_assert_eq!(x.len(), n * self.d_in);
         debug_assert_eq!(dst.len(), n * self.d_out);
         debug_assert_eq!(self.weight.len(), self.d_in * self.d_out);
@@ -68,7 +68,7 @@ impl HostDense {
                 dst.as_mut_ptr(),
                 1,
                 self.d_out as isize,
-                true,
+                add,
                 x.as_ptr(),
                 1,
                 self.d_in as isize,
@@ -85,14 +85,14 @@ impl HostDense {
         }
     }
 
-    /// `dst = bias + x · weight` (every row).
+    /// `dst = x · weight` without the bias, which the next pass over `dst` adds (rotary and
+    /// attention for the projections, GELU for the feed-forward input): writing bias rows first
+    /// for the product to add onto cost a full extra pass over the largest buffers.
     #[inline(always)]
-    fn apply(&self, x: &[f32], dst: &mut Vec<f32>, n: usize) {
-        dst.clear();
-        for _ in 0..n {
-            dst.extend_from_slice(&self.bias);
-        }
-        self.accumulate(x, dst, n);
+    fn product(&self, x: &[f32], dst: &mut Vec<f32>, n: usize) {
+        // Every element is overwritten: a buffer of the right length is reused as it is.
+        dst.resize(n * self.d_out, 0.0);
+        self.multiply(x, dst, n, false);
     }
 
     /// `x += bias + h · weight` (a residual add), with `d_out` = `x`'s width.
@@ -101,7 +101,7 @@ impl HostDense {
         for row in x.chunks_exact_mut(self.d_out) {
             row.iter_mut().zip(&self.bias).for_each(|(v, b)| *v += b);
         }
-        self.accumulate(h, x, n);
+        self.multiply(h, x, n, true);
     }
 }
 
@@ -144,7 +144,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
 impl HostNorm {
     #[inline(always)]
     fn apply(&self, x: &[f32], out: &mut Vec<f32>, width: usize, eps: f32) {
-        out.clear();
+        // Every element is overwritten below.
         out.resize(x.len(), 0.0);
         for (row, dst) in x.chunks_exact(width).zip(out.chunks_exact_mut(width)) {
             let mean = sum(row) / width as f32;
@@ -189,11 +189,43 @@ impl Rotary {
         let (x1, x2) = v.split_at_mut(self.half);
         let cos = &self.cos[pos * self.half..(pos + 1) * self.half];
         let sin = &self.sin[pos * self.half..(pos + 1) * self.half];
-        for i in 0..self.half {
-            let (a, b) = (x1[i], x2[i]);
-            x1[i] = a * cos[i] - b * sin[i];
-            x2[i] = b * cos[i] + a * sin[i];
+        // The usual head sizes as fixed-length arrays: a loop of a runtime count of 8 never
+        // reaches the vector body (it is narrower than one vector) and ran scalar.
+        match self.half {
+            8 => rotate_fixed::<8>(x1, x2, cos, sin),
+            12 => rotate_fixed::<12>(x1, x2, cos, sin),
+            16 => rotate_fixed::<16>(x1, x2, cos, sin),
+            32 => rotate_fixed::<32>(x1, x2, cos, sin),
+            _ => rotate_pairs(x1, x2, cos, sin),
         }
+    }
+}
+
+#[inline(always)]
+fn rotate_pairs(x1: &mut [f32], x2: &mut [f32], cos: &[f32], sin: &[f32]) {
+    for (((a, b), c), s) in x1.iter_mut().zip(x2.iter_mut()).zip(cos).zip(sin) {
+        let (x, y) = (*a, *b);
+        *a = x * c - y * s;
+        *b = y * c + x * s;
+    }
+}
+
+#[inline(always)]
+fn rotate_fixed<const H: usize>(x1: &mut [f32], x2: &mut [f32], cos: &[f32], sin: &[f32]) {
+    match (
+        <&mut [f32; H]>::try_from(&mut *x1),
+        <&mut [f32; H]>::try_from(&mut *x2),
+        <&[f32; H]>::try_from(cos),
+        <&[f32; H]>::try_from(sin),
+    ) {
+        (Ok(a), Ok(b), Ok(c), Ok(s)) => {
+            for i in 0..H {
+                let (x, y) = (a[i], b[i]);
+                a[i] = x * c[i] - y * s[i];
+                b[i] = y * c[i] + x * s[i];
+            }
+        }
+        _ => rotate_pairs(x1, x2, cos, sin),
     }
 }
 
@@ -205,7 +237,8 @@ struct Scratch {
     context: Vec<f32>,
     ffn: Vec<f32>,
     scores: Vec<f32>,
-    keys_t: Vec<f32>,
+    queries_t: Vec<[f32; BLOCK]>,
+    probs: Vec<[f32; BLOCK]>,
 }
 
 impl HostEncoder {
@@ -251,19 +284,28 @@ impl HostEncoder {
     ) {
         let d = self.hidden;
         l.attn_norm.apply(x, &mut s.normed, d, self.eps);
-        l.qkv.apply(&s.normed, &mut s.qkv, n);
-        self.attention(sequences, rotary, s);
+        l.qkv.product(&s.normed, &mut s.qkv, n);
+        self.attention(sequences, rotary, &l.qkv.bias, s);
         l.attn_out.add_into(&s.context, x, n);
         l.ffn_norm.apply(x, &mut s.normed, d, self.eps);
-        l.ffn_in.apply(&s.normed, &mut s.ffn, n);
-        gelu_slice(&mut s.ffn);
+        l.ffn_in.product(&s.normed, &mut s.ffn, n);
+        for row in s.ffn.chunks_exact_mut(l.ffn_in.d_out) {
+            gelu_bias(row, &l.ffn_in.bias);
+        }
         l.ffn_out.add_into(&s.ffn, x, n);
     }
 
-    /// Rotary on queries and keys, then softmax(q·kᵀ / √hd) · v per sequence and head, into
+    /// The projection's bias, rotary on queries and keys, then softmax(q·kᵀ / √hd) · v per
+    /// sequence and head, into
     /// `s.context` (`[Σ len, D]`, heads side by side as before the output projection).
     #[inline(always)]
-    fn attention(&self, sequences: &[PackedSequence<'_>], rotary: &Rotary, s: &mut Scratch) {
+    fn attention(
+        &self,
+        sequences: &[PackedSequence<'_>],
+        rotary: &Rotary,
+        bias: &[f32],
+        s: &mut Scratch,
+    ) {
         let d = self.hidden;
         let hd = self.head_dim();
         let width = 3 * d;
@@ -273,6 +315,7 @@ impl HostEncoder {
             let len = seq.ids.len();
             for t in 0..len {
                 let row = &mut s.qkv[(start + t) * width..(start + t + 1) * width];
+                row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
                 for h in 0..2 * self.heads {
                     rotary.rotate(&mut row[h * hd..(h + 1) * hd], t);
                 }
@@ -280,44 +323,34 @@ impl HostEncoder {
             start += len;
         }
         let n = start;
-        s.context.clear();
+        // Every element is overwritten: each head writes its columns of every row.
         s.context.resize(n * d, 0.0);
         let mut start = 0;
         for seq in sequences {
             let len = seq.ids.len();
-            // Keys transposed to `[hd, padded]`, zero beyond `len`, so a query's scores come
-            // BLOCK keys at a time from broadcast multiply-adds, with no horizontal sums.
-            let padded = len.div_ceil(BLOCK) * BLOCK;
-            s.scores.resize(padded, 0.0);
-            s.keys_t.clear();
-            s.keys_t.resize(hd * padded, 0.0);
             if len >= GEMM_ATTENTION_FROM {
                 self.attention_gemm(start, len, s);
                 start += len;
                 continue;
             }
+            let rows = &s.qkv[start * width..(start + len) * width];
+            let out = &mut s.context[start * d..(start + len) * d];
             for h in 0..self.heads {
-                let (q_off, k_off, v_off) = (h * hd, d + h * hd, 2 * d + h * hd);
-                for j in 0..len {
-                    let kj = &s.qkv[(start + j) * width + k_off..][..hd];
-                    for (c, k) in kj.iter().enumerate() {
-                        s.keys_t[c * padded + j] = *k;
-                    }
-                }
-                for i in 0..len {
-                    let qi = &s.qkv[(start + i) * width + q_off..][..hd];
-                    query_scores(qi, &s.keys_t, padded, &mut s.scores);
-                    let scores = &mut s.scores[..len];
-                    let max = scores.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v)) * scale;
-                    for score in scores.iter_mut() {
-                        *score = exp(*score * scale - max);
-                    }
-                    let total = sum(scores);
-                    let inv = 1.0 / total;
-                    scores.iter_mut().for_each(|p| *p *= inv);
-                    let out = &mut s.context[(start + i) * d + q_off..][..hd];
-                    weighted_values(scores, &s.qkv[start * width + v_off..], width, out);
-                }
+                let head = HeadOffsets {
+                    query: h * hd,
+                    key: d + h * hd,
+                    value: 2 * d + h * hd,
+                    dim: hd,
+                };
+                short_attention(
+                    rows,
+                    width,
+                    head,
+                    scale,
+                    (&mut s.queries_t, &mut s.probs),
+                    out,
+                    d,
+                );
             }
             start += len;
         }
@@ -403,97 +436,134 @@ impl HostEncoder {
 /// a call per head costs more than the work on peptides).
 const GEMM_ATTENTION_FROM: usize = 64;
 
-/// Keys per block of the attention loops: one 512-bit register of f32.
+/// Queries per block of the short-sequence attention: one 512-bit register of f32.
 const BLOCK: usize = 16;
 
-/// `scores[j] = q · k_j` for `keys_t` = keys transposed, `[q.len(), padded]`. Four blocks of keys
-/// at a time where there are that many: each block's sum is a chain of dependent multiply-adds,
-/// and four independent chains keep the FMA units busy on long sequences.
-#[inline(always)]
-fn query_scores(q: &[f32], keys_t: &[f32], padded: usize, scores: &mut [f32]) {
-    const WIDE: usize = 4 * BLOCK;
-    let mut j0 = 0;
-    while j0 + WIDE <= padded {
-        let (mut a0, mut a1, mut a2, mut a3) =
-            ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
-        for (c, &qc) in q.iter().enumerate() {
-            let row: &[f32; WIDE] = keys_t[c * padded + j0..][..WIDE]
-                .try_into()
-                .unwrap_or(&[0.0; WIDE]);
-            for k in 0..BLOCK {
-                a0[k] += qc * row[k];
-                a1[k] += qc * row[BLOCK + k];
-                a2[k] += qc * row[2 * BLOCK + k];
-                a3[k] += qc * row[3 * BLOCK + k];
-            }
-        }
-        for (k, a) in [a0, a1, a2, a3].iter().enumerate() {
-            scores[j0 + k * BLOCK..j0 + (k + 1) * BLOCK].copy_from_slice(a);
-        }
-        j0 += WIDE;
-    }
-    while j0 < padded {
-        let mut acc = [0f32; BLOCK];
-        for (c, qc) in q.iter().enumerate() {
-            let row = &keys_t[c * padded + j0..][..BLOCK];
-            for (a, k) in acc.iter_mut().zip(row) {
-                *a += qc * k;
-            }
-        }
-        scores[j0..j0 + BLOCK].copy_from_slice(&acc);
-        j0 += BLOCK;
-    }
+/// Where one head's query, key and value columns start in a `qkv` row, and their width.
+#[derive(Clone, Copy)]
+struct HeadOffsets {
+    query: usize,
+    key: usize,
+    value: usize,
+    dim: usize,
 }
 
-/// `out = Σ_j p_j · v_j` with `v_j` = `values[j * stride..][..out.len()]`, BLOCK dimensions at a
-/// time in registers (accumulating into `out` itself would wait on its own stores).
+/// softmax(q·kᵀ · scale) · v of one head over one short sequence (`rows`: its `qkv` rows at
+/// stride `width`), written into that head's columns of `out` (stride `out_stride`).
+///
+/// Why this shape: sixteen queries share the vector lanes, so the scores, their maximum, the
+/// exponentials, the sums and the weighted values are all lane-wise multiply-adds against
+/// broadcast keys and values. A query at a time (the previous loops) spent most of its time in
+/// horizontal maxima and sums over 17 scores, 20 times per layer and peptide: a fifth of the
+/// embedding time for well under 1 % of its arithmetic.
 #[inline(always)]
-fn weighted_values(p: &[f32], values: &[f32], stride: usize, out: &mut [f32]) {
-    let hd = out.len();
-    let mut c0 = 0;
-    // Full blocks with a fixed width, so the accumulator stays in one register.
-    while c0 + BLOCK <= hd {
-        // Four accumulators over consecutive keys: independent chains of multiply-adds.
-        let row = |j: usize| -> &[f32; BLOCK] {
-            values[j * stride + c0..][..BLOCK]
-                .try_into()
-                .unwrap_or(&[0.0; BLOCK])
+fn short_attention(
+    rows: &[f32],
+    width: usize,
+    head: HeadOffsets,
+    scale: f32,
+    (queries_t, probs): (&mut Vec<[f32; BLOCK]>, &mut Vec<[f32; BLOCK]>),
+    out: &mut [f32],
+    out_stride: usize,
+) {
+    let len = rows.len() / width;
+    let hd = head.dim;
+    let key = |j: usize| &rows[j * width + head.key..][..hd];
+    probs.resize(len, [0.0; BLOCK]);
+    queries_t.resize(hd, [0.0; BLOCK]);
+    for i0 in (0..len).step_by(BLOCK) {
+        let lanes = (len - i0).min(BLOCK);
+        // Lanes past the last query stay zero: their scores are 0, harmless, and never written.
+        for (c, qt) in queries_t.iter_mut().enumerate() {
+            *qt = [0.0; BLOCK];
+            for (l, q) in qt.iter_mut().take(lanes).enumerate() {
+                *q = rows[(i0 + l) * width + head.query + c];
+            }
+        }
+        // Scores four keys at a time: four independent chains of multiply-adds.
+        let mut j = 0;
+        while j + 4 <= len {
+            let (k0, k1, k2, k3) = (key(j), key(j + 1), key(j + 2), key(j + 3));
+            let mut acc = [[0f32; BLOCK]; 4];
+            let keys = k0.iter().zip(k1).zip(k2).zip(k3);
+            for (qt, (((&a, &b), &c), &e)) in queries_t.iter().zip(keys) {
+                for l in 0..BLOCK {
+                    acc[0][l] += qt[l] * a;
+                    acc[1][l] += qt[l] * b;
+                    acc[2][l] += qt[l] * c;
+                    acc[3][l] += qt[l] * e;
+                }
+            }
+            probs[j..j + 4].copy_from_slice(&acc);
+            j += 4;
+        }
+        for (jj, p) in probs.iter_mut().enumerate().skip(j) {
+            let kj = key(jj);
+            let mut acc = [0f32; BLOCK];
+            for (qt, &k) in queries_t.iter().zip(kj) {
+                for l in 0..BLOCK {
+                    acc[l] += qt[l] * k;
+                }
+            }
+            *p = acc;
+        }
+        let mut max = [f32::NEG_INFINITY; BLOCK];
+        for p in probs.iter() {
+            for l in 0..BLOCK {
+                if p[l] > max[l] {
+                    max[l] = p[l];
+                }
+            }
+        }
+        let max = max.map(|m| m * scale);
+        let mut total = [0f32; BLOCK];
+        for p in probs.iter_mut() {
+            for l in 0..BLOCK {
+                p[l] = exp(p[l] * scale - max[l]);
+                total[l] += p[l];
+            }
+        }
+        let inv = total.map(|t| 1.0 / t);
+        for p in probs.iter_mut() {
+            for l in 0..BLOCK {
+                p[l] *= inv[l];
+            }
+        }
+        // Weighted values four dimensions at a time: the same shape as the score loop above
+        // (four chains against broadcast scalars), which the compiler keeps in vector registers.
+        let mut write = |c: usize, a: &[f32; BLOCK]| {
+            for (l, &value) in a.iter().take(lanes).enumerate() {
+                out[(i0 + l) * out_stride + head.query + c] = value;
+            }
         };
-        let (mut a0, mut a1, mut a2, mut a3) =
-            ([0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK], [0f32; BLOCK]);
-        let quads = p.len() / 4;
-        for q in 0..quads {
-            let j = 4 * q;
-            let (v0, v1, v2, v3) = (row(j), row(j + 1), row(j + 2), row(j + 3));
-            let (p0, p1, p2, p3) = (p[j], p[j + 1], p[j + 2], p[j + 3]);
-            for k in 0..BLOCK {
-                a0[k] += p0 * v0[k];
-                a1[k] += p1 * v1[k];
-                a2[k] += p2 * v2[k];
-                a3[k] += p3 * v3[k];
+        let mut c = 0;
+        while c + 4 <= hd {
+            let mut acc = [[0f32; BLOCK]; 4];
+            for (j, p) in probs.iter().enumerate() {
+                let v = &rows[j * width + head.value + c..][..4];
+                let (a, b, e, f) = (v[0], v[1], v[2], v[3]);
+                for l in 0..BLOCK {
+                    acc[0][l] += p[l] * a;
+                    acc[1][l] += p[l] * b;
+                    acc[2][l] += p[l] * e;
+                    acc[3][l] += p[l] * f;
+                }
             }
-        }
-        for (j, &pj) in p.iter().enumerate().skip(4 * quads) {
-            let v = row(j);
-            for k in 0..BLOCK {
-                a0[k] += pj * v[k];
+            for (k, a) in acc.iter().enumerate() {
+                write(c + k, a);
             }
+            c += 4;
         }
-        for (k, o) in out[c0..c0 + BLOCK].iter_mut().enumerate() {
-            *o = (a0[k] + a1[k]) + (a2[k] + a3[k]);
-        }
-        c0 += BLOCK;
-    }
-    if c0 < hd {
-        let width = hd - c0;
-        let mut acc = [0f32; BLOCK];
-        for (j, pj) in p.iter().enumerate() {
-            let v = &values[j * stride + c0..][..width];
-            for (a, x) in acc.iter_mut().zip(v) {
-                *a += pj * x;
+        for c in c..hd {
+            let mut acc = [0f32; BLOCK];
+            for (j, p) in probs.iter().enumerate() {
+                let v = rows[j * width + head.value + c];
+                for l in 0..BLOCK {
+                    acc[l] += p[l] * v;
+                }
             }
+            write(c, &acc);
         }
-        out[c0..].copy_from_slice(&acc[..width]);
     }
 }
 
@@ -522,32 +592,79 @@ mod tests {
     }
 
     #[test]
-    fn attention_blocks_equal_plain_loops() {
-        for hd in [8, 16, 24, 40] {
-            for len in [1, 5, 16, 17, 33, 64, 70, 200] {
-                let q = values(hd, 1);
-                let keys = values(len * hd, 2);
-                let padded = len.div_ceil(BLOCK) * BLOCK;
-                let mut keys_t = vec![0.0; hd * padded];
-                for j in 0..len {
-                    for c in 0..hd {
-                        keys_t[c * padded + j] = keys[j * hd + c];
+    fn short_attention_equals_a_plain_softmax() {
+        for hd in [8, 12, 16, 24, 40] {
+            for len in [1, 3, 5, 16, 17, 33, 63, 70] {
+                let heads = 2;
+                let d = heads * hd;
+                let width = 3 * d;
+                let rows = values(len * width, 7);
+                let scale = 1.0 / (hd as f32).sqrt();
+                let mut out = vec![f32::NAN; len * d];
+                let (mut qt, mut probs) = (Vec::new(), Vec::new());
+                for h in 0..heads {
+                    let head = HeadOffsets {
+                        query: h * hd,
+                        key: d + h * hd,
+                        value: 2 * d + h * hd,
+                        dim: hd,
+                    };
+                    short_attention(
+                        &rows,
+                        width,
+                        head,
+                        scale,
+                        (&mut qt, &mut probs),
+                        &mut out,
+                        d,
+                    );
+                }
+                for h in 0..heads {
+                    for i in 0..len {
+                        let q = &rows[i * width + h * hd..][..hd];
+                        let scores: Vec<f32> = (0..len)
+                            .map(|j| {
+                                let k = &rows[j * width + d + h * hd..][..hd];
+                                q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale
+                            })
+                            .collect();
+                        let max = scores.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+                        let e: Vec<f32> = scores.iter().map(|v| (v - max).exp()).collect();
+                        let total: f32 = e.iter().sum();
+                        for c in 0..hd {
+                            let want: f32 = (0..len)
+                                .map(|j| e[j] / total * rows[j * width + 2 * d + h * hd + c])
+                                .sum();
+                            let got = out[i * d + h * hd + c];
+                            assert!(
+                                (got - want).abs() < 1e-5,
+                                "hd {hd} len {len} head {h} query {i} dim {c}: {got} vs {want}"
+                            );
+                        }
                     }
                 }
-                let mut scores = vec![0.0; padded];
-                query_scores(&q, &keys_t, padded, &mut scores);
-                for j in 0..len {
-                    let want: f32 = (0..hd).map(|c| q[c] * keys[j * hd + c]).sum();
-                    assert!((scores[j] - want).abs() < 1e-5, "hd {hd} len {len} key {j}");
-                }
-                let stride = hd + 3;
-                let vals = values(len * stride, 3);
-                let p = values(len, 4);
-                let mut out = vec![0.0; hd];
-                weighted_values(&p, &vals, stride, &mut out);
-                for (c, o) in out.iter().enumerate() {
-                    let want: f32 = (0..len).map(|j| p[j] * vals[j * stride + c]).sum();
-                    assert!((o - want).abs() < 1e-5, "hd {hd} len {len} dim {c}");
+            }
+        }
+    }
+
+    #[test]
+    fn rotary_equals_the_plain_formula_for_every_head_size() {
+        for hd in [6, 10, 16, 24, 32, 64] {
+            let rotary = Rotary::new(40, hd, 10_000.0);
+            let half = hd / 2;
+            for pos in [0, 1, 17, 39] {
+                let v = values(hd, pos as u32);
+                let mut got = v.clone();
+                rotary.rotate(&mut got, pos);
+                for i in 0..half {
+                    let angle = pos as f64 / 10_000f64.powf((2 * i) as f64 / hd as f64);
+                    let (c, s) = (angle.cos(), angle.sin());
+                    let (x, y) = (v[i] as f64, v[half + i] as f64);
+                    assert!(
+                        (got[i] as f64 - (x * c - y * s)).abs() < 1e-5,
+                        "hd {hd} pos {pos}"
+                    );
+                    assert!((got[half + i] as f64 - (y * c + x * s)).abs() < 1e-5);
                 }
             }
         }
