@@ -296,8 +296,8 @@ impl HostEncoder {
     }
 
     /// The projection's bias, rotary on queries and keys, then softmax(q·kᵀ / √hd) · v per
-    /// sequence and head, into
-    /// `s.context` (`[Σ len, D]`, heads side by side as before the output projection).
+    /// sequence and head, into `s.context` (`[Σ len, D]`, heads side by side as before the
+    /// output projection).
     #[inline(always)]
     fn attention(
         &self,
