@@ -70,15 +70,49 @@ fn dims_of(projected: &FlexTensor, w_hidden: &FlexTensor) -> LstmDims {
 
 /// Contiguous f32 values of a flex tensor (a copy only when it is a strided view).
 fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(
-            t.to_contiguous()
-                .as_slice::<f32>()
-                .map(<[f32]>::to_vec)
-                .unwrap_or_default(),
-        ),
+    if let Some(s) = t.as_slice::<f32>() {
+        return std::borrow::Cow::Borrowed(s);
     }
+    if let Some(v) = gather_rows(t) {
+        return std::borrow::Cow::Owned(v);
+    }
+    std::borrow::Cow::Owned(
+        t.to_contiguous()
+            .as_slice::<f32>()
+            .map(<[f32]>::to_vec)
+            .unwrap_or_default(),
+    )
+}
+
+/// A view made of contiguous runs (the usual case: each direction's share of the gradient of the
+/// two directions' concatenated outputs, `[B, T, H]` at row stride 2H) copied run by run, split
+/// over the rayon workers. burn-flex's `to_contiguous` followed by a copy out of the tensor
+/// took two serial passes, on the one core the training step runs on.
+fn gather_rows(t: &FlexTensor) -> Option<Vec<f32>> {
+    use rayon::prelude::*;
+    let layout = t.layout();
+    if t.dtype() != DType::F32 || !layout.has_positive_strides() {
+        return None;
+    }
+    let blocks = layout.strided_blocks();
+    let run = blocks.block_len();
+    // Runs shorter than this (a transposed view) are left to burn-flex's tiled copy.
+    if run < 16 {
+        return None;
+    }
+    let storage = t.storage::<f32>();
+    let starts: Vec<usize> = blocks.block_starts().collect();
+    if starts.len() * run != layout.num_elements()
+        || starts.iter().any(|&s| s + run > storage.len())
+    {
+        return None;
+    }
+    let mut out = vec![0.0; starts.len() * run];
+    out.par_chunks_mut(run)
+        .zip(starts.par_iter())
+        .with_min_len(64)
+        .for_each(|(dst, &start)| dst.copy_from_slice(&storage[start..start + run]));
+    Some(out)
 }
 
 fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
@@ -207,5 +241,33 @@ impl<C: CheckpointStrategy> LstmRecurrenceBackend for Autodiff<Flex, C> {
                 prep.finish(run_forward(&projected, &w_hidden, &reverse_lengths).0)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strided_views_read_as_burn_flex_lays_them_out() {
+        let (b, t, h) = (3, 5, 24);
+        let data: Vec<f32> = (0..b * t * 2 * h).map(|i| i as f32 * 0.5 - 7.0).collect();
+        let full = flex(data, vec![b, t, 2 * h]);
+        let views = [
+            full.narrow(2, 0, h),
+            full.narrow(2, h, h),
+            full.narrow(1, 1, 3),
+            full.transpose(0, 1),
+            full.transpose(1, 2),
+            full.clone(),
+        ];
+        for (i, view) in views.iter().enumerate() {
+            let want = view.to_contiguous().as_slice::<f32>().unwrap().to_vec();
+            assert_eq!(values(view).as_ref(), &want[..], "view {i}");
+        }
+        // Each direction's half of the concatenated outputs goes through the run-by-run copy.
+        assert!(gather_rows(&views[1]).is_some());
+        // A transposed innermost dimension does not (burn-flex's tiled copy reads it).
+        assert!(gather_rows(&views[4]).is_none());
     }
 }
