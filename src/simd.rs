@@ -41,12 +41,25 @@ pub(crate) use simd_variants;
 /// [−87, 88]; plain arithmetic the compiler vectorises, unlike libm's call per element.
 #[inline(always)]
 pub(crate) fn exp(x: f32) -> f32 {
+    let (e, shifted) = exp_parts(x);
+    // 2^n through the exponent bits; n is in [−126, 127] after the clamp. n comes from the
+    // shifted float's bits (integer arithmetic that vectorises), not from `n as i32`, whose
+    // saturating conversion compiles to a scalar compare-and-convert per element.
+    let n_int = shifted.to_bits().wrapping_sub(EXP_SHIFT.to_bits());
+    e * f32::from_bits(n_int.wrapping_add(127) << 23)
+}
+
+/// Round to nearest by the 1.5·2^23 trick: vectorises where `round` is a libm call (SSE2). The
+/// shifted value's low mantissa bits hold n itself.
+const EXP_SHIFT: f32 = 12_582_912.0;
+
+/// exp's range reduction and polynomial: e^r for x = n·ln 2 + r, and `x·log2 e + EXP_SHIFT`,
+/// whose value minus the shift is n.
+#[inline(always)]
+fn exp_parts(x: f32) -> (f32, f32) {
     let x = x.clamp(-87.0, 88.0);
-    // Round to nearest by the 1.5·2^23 trick: vectorises where `round` is a libm call (SSE2).
-    // The shifted value's low mantissa bits hold n itself, read back below.
-    const SHIFT: f32 = 12_582_912.0;
-    let shifted = x * std::f32::consts::LOG2_E + SHIFT;
-    let n = shifted - SHIFT;
+    let shifted = x * std::f32::consts::LOG2_E + EXP_SHIFT;
+    let n = shifted - EXP_SHIFT;
     // Cody–Waite: ln 2 split in two so r keeps full precision.
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let mut p = 1.987_569_1e-4f32;
@@ -55,34 +68,19 @@ pub(crate) fn exp(x: f32) -> f32 {
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
     p = p * r + 0.5;
-    let e = p * r * r + r + 1.0;
-    // 2^n through the exponent bits; n is in [−126, 127] after the clamp. n comes from the
-    // shifted float's bits (integer arithmetic that vectorises), not from `n as i32`, whose
-    // saturating conversion compiles to a scalar compare-and-convert per element.
-    let n_int = shifted.to_bits().wrapping_sub(SHIFT.to_bits());
-    let scale = f32::from_bits(n_int.wrapping_add(127) << 23);
-    e * scale
+    (p * r * r + r + 1.0, shifted)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::exp;
+    use super::{EXP_SHIFT, exp, exp_parts};
 
     #[test]
     fn exp_reads_n_from_the_shifted_bits_exactly() {
         // n through a plain conversion, as the function computed it before: the same bits.
         let reference = |x: f32| {
-            let x = x.clamp(-87.0, 88.0);
-            const SHIFT: f32 = 12_582_912.0;
-            let n = (x * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
-            let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
-            let mut p = 1.987_569_1e-4f32;
-            p = p * r + 1.398_199_9e-3;
-            p = p * r + 8.333_452e-3;
-            p = p * r + 4.166_579_6e-2;
-            p = p * r + 1.666_666_5e-1;
-            p = p * r + 0.5;
-            let e = p * r * r + r + 1.0;
+            let (e, shifted) = exp_parts(x);
+            let n = shifted - EXP_SHIFT;
             e * f32::from_bits(((n as i32 + 127) as u32) << 23)
         };
         let mut x = -120.0f32;

@@ -336,12 +336,7 @@ impl HostEncoder {
             let rows = &s.qkv[start * width..(start + len) * width];
             let out = &mut s.context[start * d..(start + len) * d];
             for h in 0..self.heads {
-                let head = HeadOffsets {
-                    query: h * hd,
-                    key: d + h * hd,
-                    value: 2 * d + h * hd,
-                    dim: hd,
-                };
+                let head = HeadOffsets::of(h, hd, d);
                 short_attention(
                     rows,
                     width,
@@ -369,7 +364,8 @@ impl HostEncoder {
         s.scores.clear();
         s.scores.resize(len * len, 0.0);
         for h in 0..self.heads {
-            let (q_off, k_off, v_off) = (h * hd, d + h * hd, 2 * d + h * hd);
+            let head = HeadOffsets::of(h, hd, d);
+            let (q_off, k_off, v_off) = (head.query, head.key, head.value);
             let base = start * 3 * d;
             // SAFETY: Q, K and V are `len` rows of `hd` columns at row stride `width` inside
             // `s.qkv`; scores is `len × len`; the context block is `len` rows of `hd` columns
@@ -446,6 +442,19 @@ struct HeadOffsets {
     key: usize,
     value: usize,
     dim: usize,
+}
+
+impl HeadOffsets {
+    /// Head `h` of width `hd` in a `qkv` row laid out as queries, keys, values, each `d` wide.
+    #[inline(always)]
+    fn of(h: usize, hd: usize, d: usize) -> Self {
+        Self {
+            query: h * hd,
+            key: d + h * hd,
+            value: 2 * d + h * hd,
+            dim: hd,
+        }
+    }
 }
 
 /// softmax(q·kᵀ · scale) · v of one head over one short sequence (`rows`: its `qkv` rows at
@@ -603,12 +612,7 @@ mod tests {
                 let mut out = vec![f32::NAN; len * d];
                 let (mut qt, mut probs) = (Vec::new(), Vec::new());
                 for h in 0..heads {
-                    let head = HeadOffsets {
-                        query: h * hd,
-                        key: d + h * hd,
-                        value: 2 * d + h * hd,
-                        dim: hd,
-                    };
+                    let head = HeadOffsets::of(h, hd, d);
                     short_attention(
                         &rows,
                         width,
