@@ -51,7 +51,12 @@ pub fn mask(n: usize, prob: f64, stream: u64) -> Vec<f32> {
         .enumerate()
         .for_each(|(block, values)| {
             let first = (block * BLOCK / 2) as u64;
-            fill_simd(values, stream.wrapping_add(first.wrapping_mul(GAMMA)), threshold, scale);
+            fill_simd(
+                values,
+                stream.wrapping_add(first.wrapping_mul(GAMMA)),
+                threshold,
+                scale,
+            );
         });
     out
 }
