@@ -214,6 +214,99 @@ fn reversed_kernel_equals_flip_run_flip_on_a_padded_batch() {
     }
 }
 
+/// At training sizes the layer's products are split over the rayon workers and the bias gradient
+/// is summed in several blocks: still the tensor-op path's values, forwards and backwards (the
+/// small cases above run each on one thread).
+#[test]
+fn fused_layer_equals_tensor_ops_at_training_sizes() {
+    let device = Device::flex().autodiff();
+    let config = TaggerConfig {
+        d_input: 96,
+        hidden: 64,
+        layers: 1,
+        dropout: 0.0,
+    };
+    let model = seeded_init(&config, &device, 9);
+    // 8 × 40 rows × 4H 256 × D 96 is above the product's threshold for running in parallel,
+    // and 320 rows are two blocks of the bias gradient's sum.
+    let (batch, len) = (8, 40);
+    let lengths = [40usize, 33, 40, 12, 40, 1, 27, 40];
+    let x = input(batch, len, 96, 31, &device).require_grad();
+    let weights = input(batch, len, 64, 32, &device);
+    for (name, lstm) in [
+        ("forward", &model.layers[0].inner.forward),
+        ("reverse", &model.layers[0].inner.reverse),
+    ] {
+        let (fused, reference) = if name == "forward" {
+            (
+                lstm_forward(lstm, x.clone()),
+                lstm_forward_tensor_ops(lstm, x.clone()),
+            )
+        } else {
+            let flip = flip_indices(&lengths, batch, len, &device);
+            let flipped = x.clone().gather(1, flip.clone().repeat_dim(2, 96));
+            (
+                lstm_forward_reversed(lstm, &x, &lengths).expect("burn-flex runs the kernel"),
+                lstm_forward_tensor_ops(lstm, flipped).gather(1, flip.repeat_dim(2, 64)),
+            )
+        };
+        let d = max_abs_diff(&to_vec3(fused.clone()), &to_vec3(reference.clone()));
+        assert!(d < 1e-5, "{name}: outputs differ by {d}");
+        let g_fused = (fused * weights.clone()).sum().backward();
+        let g_reference = (reference * weights.clone()).sum().backward();
+        let bias = lstm
+            .cell_gate
+            .input_transform
+            .bias
+            .as_ref()
+            .expect("bias")
+            .val();
+        for (what, a, b) in [
+            (
+                "input",
+                grad_values(&x, &g_fused),
+                grad_values(&x, &g_reference),
+            ),
+            (
+                "input weight",
+                grad_values(
+                    &lstm
+                        .forget_gate
+                        .as_ref()
+                        .expect("gate")
+                        .input_transform
+                        .weight
+                        .val(),
+                    &g_fused,
+                ),
+                grad_values(
+                    &lstm
+                        .forget_gate
+                        .as_ref()
+                        .expect("gate")
+                        .input_transform
+                        .weight
+                        .val(),
+                    &g_reference,
+                ),
+            ),
+            (
+                "bias",
+                grad_values(&bias, &g_fused),
+                grad_values(&bias, &g_reference),
+            ),
+        ] {
+            let scale = b.iter().fold(0f32, |m, v| m.max(v.abs()));
+            assert!(scale > 1e-3, "{name}: {what} gradient is zero");
+            let d = max_abs_diff(&a, &b);
+            assert!(
+                d <= 1e-5 * scale.max(1.0),
+                "{name}: {what} gradient differs by {d}"
+            );
+        }
+    }
+}
+
 type LstmForward = fn(&burn::nn::lstm::Lstm, Tensor<3>) -> Tensor<3>;
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {

@@ -588,11 +588,6 @@ fn short_attention(
         }
         // Weighted values four dimensions at a time: the same shape as the score loop above
         // (four chains against broadcast scalars), which the compiler keeps in vector registers.
-        let mut write = |c: usize, a: &[f32; BLOCK]| {
-            for (l, &value) in a.iter().take(lanes).enumerate() {
-                out[(i0 + l) * out_stride + head.query + c] = value;
-            }
-        };
         let mut c = 0;
         while c + 4 <= hd {
             let mut acc = [[0f32; BLOCK]; 4];
@@ -606,8 +601,10 @@ fn short_attention(
                     acc[3][l] += p[l] * f;
                 }
             }
-            for (k, a) in acc.iter().enumerate() {
-                write(c + k, a);
+            // Lane l's four values are four neighbouring outputs of query i0 + l.
+            for l in 0..lanes {
+                let dst = &mut out[(i0 + l) * out_stride + head.query + c..][..4];
+                dst.copy_from_slice(&[acc[0][l], acc[1][l], acc[2][l], acc[3][l]]);
             }
             c += 4;
         }
@@ -619,7 +616,9 @@ fn short_attention(
                     acc[l] += p[l] * v;
                 }
             }
-            write(c, &acc);
+            for (l, &value) in acc.iter().take(lanes).enumerate() {
+                out[(i0 + l) * out_stride + head.query + c] = value;
+            }
         }
     }
 }

@@ -5,7 +5,8 @@
 //! buffer per step. Here the input transforms of all gates and all time steps are one matmul, each
 //! step is one `[batch, H] × [H, 4H]` matmul, and the steps are stacked once at the end. The module
 //! (and so every checkpoint) is burn's own; only the evaluation order differs. On burn-flex the
-//! recurrence itself is one operation with a hand-written backward ([`super::lstm_op`]).
+//! input transform and the recurrence are one operation with a hand-written backward
+//! ([`super::lstm_op`]).
 
 use burn::nn::Linear;
 use burn::nn::activation::Activation;
@@ -13,30 +14,30 @@ use burn::nn::lstm::Lstm;
 use burn::prelude::*;
 use burn::tensor::{TensorData, activation};
 
-use super::lstm_op::lstm_recurrence;
+use super::lstm_op::lstm_layer;
 
 /// `lstm.forward(x, None).0` for a batch-first `x` of `[batch, seq, d_input]`, as `[batch, seq, H]`.
 /// Configurations this does not cover (coupled input/forget gate, cell clipping, reverse or
 /// sequence-first layout) fall back to burn's own loop.
 pub fn lstm_forward(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
-    let Some((projected, w_hidden)) = fused_parts(lstm, &x) else {
+    let Some(w) = fused_weights(lstm, &x.device()) else {
         return lstm.forward(x, None).0;
     };
-    let [batch, seq, _] = x.dims();
-    match lstm_recurrence(&projected, &w_hidden, &[]) {
-        Some(out) => out,
-        None => tensor_op_recurrence(projected, w_hidden, [batch, seq, lstm.d_hidden]),
+    if let Some(out) = lstm_layer(&x, &w.input, &w.bias, &w.hidden, &[]) {
+        return out;
     }
+    let [batch, seq, _] = x.dims();
+    tensor_op_recurrence(w.project(x), w.hidden, [batch, seq, lstm.d_hidden])
 }
 
 /// [`lstm_forward`] with the recurrence in tensor ops even on burn-flex: the path GPU backends
 /// take, kept testable on the CPU.
 pub fn lstm_forward_tensor_ops(lstm: &Lstm, x: Tensor<3>) -> Tensor<3> {
-    let Some((projected, w_hidden)) = fused_parts(lstm, &x) else {
+    let Some(w) = fused_weights(lstm, &x.device()) else {
         return lstm.forward(x, None).0;
     };
     let [batch, seq, _] = x.dims();
-    tensor_op_recurrence(projected, w_hidden, [batch, seq, lstm.d_hidden])
+    tensor_op_recurrence(w.project(x), w.hidden, [batch, seq, lstm.d_hidden])
 }
 
 /// The LSTM run over each sequence of a right-padded batch backwards within its own length
@@ -48,13 +49,33 @@ pub fn lstm_forward_reversed(lstm: &Lstm, x: &Tensor<3>, lengths: &[usize]) -> O
     let lengths: Vec<usize> = (0..batch)
         .map(|b| lengths.get(b).copied().unwrap_or(seq).min(seq))
         .collect();
-    let (projected, w_hidden) = fused_parts(lstm, x)?;
-    lstm_recurrence(&projected, &w_hidden, &lengths)
+    let w = fused_weights(lstm, &x.device())?;
+    lstm_layer(x, &w.input, &w.bias, &w.hidden, &lengths)
 }
 
-/// The input transform of all gates and steps, `[B, T, 4H]` with both biases, and the hidden
-/// transform `[H, 4H]`, gate order i, f, o, g; `None` for configurations this does not cover.
-fn fused_parts(lstm: &Lstm, x: &Tensor<3>) -> Option<(Tensor<3>, Tensor<2>)> {
+/// The four gates' transforms side by side, gate order i, f, o, g.
+struct FusedWeights {
+    /// `[D, 4H]`
+    input: Tensor<2>,
+    /// `[4H]`, both biases of each gate.
+    bias: Tensor<1>,
+    /// `[H, 4H]`
+    hidden: Tensor<2>,
+}
+
+impl FusedWeights {
+    /// The input transform of all gates and steps, `[B, T, 4H]` with both biases.
+    fn project(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, seq, d_input] = x.dims();
+        let gates = self.bias.dims()[0];
+        (x.reshape([batch * seq, d_input]).matmul(self.input.clone())
+            + self.bias.clone().unsqueeze_dim(0))
+        .reshape([batch, seq, gates])
+    }
+}
+
+/// `None` for configurations this does not cover.
+fn fused_weights(lstm: &Lstm, device: &Device) -> Option<FusedWeights> {
     let forget_gate = lstm.forget_gate.as_ref()?;
     let standard = matches!(lstm.gate_activation, Activation::Sigmoid(_))
         && matches!(lstm.cell_activation, Activation::Tanh(_))
@@ -62,7 +83,6 @@ fn fused_parts(lstm: &Lstm, x: &Tensor<3>) -> Option<(Tensor<3>, Tensor<2>)> {
     if !standard || lstm.clip.is_some() || lstm.reverse || !lstm.batch_first {
         return None;
     }
-    let [batch, seq, d_input] = x.dims();
     let h = lstm.d_hidden;
     let gates = [
         &lstm.input_gate,
@@ -70,21 +90,20 @@ fn fused_parts(lstm: &Lstm, x: &Tensor<3>) -> Option<(Tensor<3>, Tensor<2>)> {
         &lstm.output_gate,
         &lstm.cell_gate,
     ];
-    let w_input = Tensor::cat(
+    let input = Tensor::cat(
         gates
             .iter()
             .map(|g| g.input_transform.weight.val())
             .collect(),
         1,
     );
-    let w_hidden = Tensor::cat(
+    let hidden = Tensor::cat(
         gates
             .iter()
             .map(|g| g.hidden_transform.weight.val())
             .collect(),
         1,
     );
-    let device = x.device();
     let bias = Tensor::cat(
         gates
             .iter()
@@ -93,15 +112,16 @@ fn fused_parts(lstm: &Lstm, x: &Tensor<3>) -> Option<(Tensor<3>, Tensor<2>)> {
                 both.iter()
                     .filter_map(|l| linear_bias(l))
                     .reduce(|a, b| a + b)
-                    .unwrap_or_else(|| Tensor::zeros([h], &device))
+                    .unwrap_or_else(|| Tensor::zeros([h], device))
             })
             .collect(),
         0,
     );
-    let projected = (x.clone().reshape([batch * seq, d_input]).matmul(w_input)
-        + bias.unsqueeze_dim(0))
-    .reshape([batch, seq, 4 * h]);
-    Some((projected, w_hidden))
+    Some(FusedWeights {
+        input,
+        bias,
+        hidden,
+    })
 }
 
 /// The recurrence in tensor ops, for backends without the fused kernel (wgpu).
