@@ -588,6 +588,11 @@ fn short_attention(
         }
         // Weighted values four dimensions at a time: the same shape as the score loop above
         // (four chains against broadcast scalars), which the compiler keeps in vector registers.
+        let mut write = |c: usize, a: &[f32; BLOCK]| {
+            for (l, &value) in a.iter().take(lanes).enumerate() {
+                out[(i0 + l) * out_stride + head.query + c] = value;
+            }
+        };
         let mut c = 0;
         while c + 4 <= hd {
             let mut acc = [[0f32; BLOCK]; 4];
@@ -601,10 +606,8 @@ fn short_attention(
                     acc[3][l] += p[l] * f;
                 }
             }
-            // Lane l's four values are four neighbouring outputs of query i0 + l.
-            for l in 0..lanes {
-                let dst = &mut out[(i0 + l) * out_stride + head.query + c..][..4];
-                dst.copy_from_slice(&[acc[0][l], acc[1][l], acc[2][l], acc[3][l]]);
+            for (k, a) in acc.iter().enumerate() {
+                write(c + k, a);
             }
             c += 4;
         }
@@ -616,9 +619,7 @@ fn short_attention(
                     acc[l] += p[l] * v;
                 }
             }
-            for (l, &value) in acc.iter().take(lanes).enumerate() {
-                out[(i0 + l) * out_stride + head.query + c] = value;
-            }
+            write(c, &acc);
         }
     }
 }
