@@ -244,33 +244,74 @@ fn backward_block(
         prev[rows + h..rows + t_len * h].copy_from_slice(&hid[rows..rows + (t_len - 1) * h]);
     }
     let mut dw = vec![0.0f32; h * g4];
-    // SAFETY: m = H, n = 4H, k = nb·T; lhs element (i, r) = prev[r, i] (row stride 1,
-    // column stride H), rhs element (r, j) = d_pre[r, j] (row stride 4H), both nb·T rows
-    // long; `dw` is H × 4H and aliases nothing.
+    // lhs element (i, r) = prev[r, i] (row stride 1, column stride H), rhs element (r, j) =
+    // d_pre[r, j] (row stride 4H), both nb·T rows long.
+    product(
+        [h, g4, nb * t_len],
+        &mut dw,
+        (false, false),
+        (&prev, 1, h),
+        (dp, g4, 1),
+    );
+    dw
+}
+
+/// A row-major `[m, n]` product `lhs · rhs` added onto `dst` (`accumulate`) or written over it;
+/// each operand given as (values, row stride, column stride). With `parallel`, the gemm crate
+/// splits it over the rayon workers from burn-flex's size threshold on (callers already inside
+/// a block of rayon work pass `false`).
+pub(crate) fn product(
+    [m, n, k]: [usize; 3],
+    dst: &mut [f32],
+    (accumulate, parallel): (bool, bool),
+    (lhs, lhs_rs, lhs_cs): (&[f32], usize, usize),
+    (rhs, rhs_rs, rhs_cs): (&[f32], usize, usize),
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
+    assert!(dst.len() >= m * n, "product: destination too short");
+    if k == 0 {
+        if !accumulate {
+            dst[..m * n].fill(0.0);
+        }
+        return;
+    }
+    assert!(
+        lhs.len() > last(m, k, lhs_rs, lhs_cs) && rhs.len() > last(k, n, rhs_rs, rhs_cs),
+        "product: an operand is too short for its strides"
+    );
+    let parallelism = if parallel && m * n * k >= 192 * 192 * 192 {
+        Parallelism::Rayon(0)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: dst holds m × n values (row stride n), lhs m × k and rhs k × n values at the given
+    // strides (checked above); the destination aliases neither operand (a `&mut` slice).
     unsafe {
         gemm(
-            h,
-            g4,
-            nb * t_len,
-            dw.as_mut_ptr(),
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
             1,
-            g4 as isize,
-            false,
-            prev.as_ptr(),
-            h as isize,
-            1,
-            dp.as_ptr(),
-            1,
-            g4 as isize,
-            0.0,
+            n as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            1.0,
             1.0,
             false,
             false,
             false,
-            Parallelism::None,
+            parallelism,
         );
     }
-    dw
 }
 
 simd_variants!(forward_block_simd => forward_block, forward_block, (

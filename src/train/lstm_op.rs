@@ -20,7 +20,7 @@ use burn::prelude::*;
 use burn::tensor::{DType, TensorData};
 use rayon::prelude::*;
 
-use super::lstm_kernel::{self, LstmCache, LstmDims, reverse_within_lengths, zeros};
+use super::lstm_kernel::{self, LstmCache, LstmDims, product, reverse_within_lengths, zeros};
 
 #[backend_extension(Flex, Autodiff)]
 pub trait LstmLayerBackend: Backend {
@@ -160,64 +160,6 @@ fn flex(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
-/// A row-major `[m, n]` product `lhs · rhs` added onto `dst` (`accumulate`) or written over it;
-/// each operand given as (values, row stride, column stride). The gemm crate splits it over the
-/// rayon workers from burn-flex's size threshold on.
-#[allow(clippy::too_many_arguments)]
-fn product(
-    [m, n, k]: [usize; 3],
-    dst: &mut [f32],
-    accumulate: bool,
-    (lhs, lhs_rs, lhs_cs): (&[f32], usize, usize),
-    (rhs, rhs_rs, rhs_cs): (&[f32], usize, usize),
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    let last = |rows: usize, cols: usize, rs: usize, cs: usize| (rows - 1) * rs + (cols - 1) * cs;
-    assert!(dst.len() >= m * n, "product: destination too short");
-    if k == 0 {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
-        }
-        return;
-    }
-    assert!(
-        lhs.len() > last(m, k, lhs_rs, lhs_cs) && rhs.len() > last(k, n, rhs_rs, rhs_cs),
-        "product: an operand is too short for its strides"
-    );
-    let parallelism = if m * n * k >= 192 * 192 * 192 {
-        gemm::Parallelism::Rayon(0)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: dst holds m × n values (row stride n), lhs m × k and rhs k × n values at the given
-    // strides (checked above); the destination aliases neither operand (a `&mut` slice).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
-}
-
 /// The input in step order: `x` itself, or each row reversed within its length.
 fn steps_of(d: LayerDims, x: &FlexTensor, reverse_lengths: &[usize]) -> FlexTensor {
     if reverse_lengths.is_empty() {
@@ -252,7 +194,7 @@ fn run_forward(
     product(
         [rows, g4, d.input],
         &mut projected,
-        true,
+        (true, true),
         (&values(x_steps), d.input, 1),
         (&values(w_input), g4, 1),
     );
@@ -360,7 +302,7 @@ impl Backward<Flex, 4> for LayerBackward {
             product(
                 [rows, d.input, g4],
                 &mut d_x,
-                false,
+                (false, true),
                 (&d_projected, g4, 1),
                 (&values(&s.w_input), 1, g4),
             );
@@ -375,7 +317,7 @@ impl Backward<Flex, 4> for LayerBackward {
             product(
                 [d.input, g4, rows],
                 &mut d_w,
-                false,
+                (false, true),
                 (&values(&s.x_steps), 1, d.input),
                 (&d_projected, g4, 1),
             );
