@@ -14,6 +14,7 @@ mod nesdb;
 mod predict;
 mod progress;
 mod scan;
+mod scan_fit;
 mod train;
 
 use clap::{Parser, Subcommand};
