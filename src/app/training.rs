@@ -108,8 +108,7 @@ pub fn bundled_nesdb() -> PathBuf {
 
 /// NESdb NESs labelled by the consensus Φ pattern (the second data source of `nesbind dataset`).
 pub fn nesdb_pattern_peptides(path: &std::path::Path) -> anyhow::Result<Vec<TrainingPeptide>> {
-    let table =
-        crate::nesdb::read_nesdb(path).with_context(|| format!("reading {}", path.display()))?;
+    let table = crate::nesdb::read_nesdb(path)?;
     let candidates = crate::train::sources::nes_candidates(&table, 0);
     let (labelled, _unmatched) = crate::train::dataset::pattern_labels(&candidates);
     Ok(labelled

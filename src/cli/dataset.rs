@@ -171,7 +171,7 @@ pub fn run(args: &DatasetArgs) -> anyhow::Result<()> {
     };
     let mut tables: Vec<NesTable> = Vec::new();
     for path in &nesdb_paths {
-        let table = read_nesdb(path).with_context(|| format!("reading {}", path.display()))?;
+        let table = read_nesdb(path)?;
         if !table.skipped.is_empty() {
             eprintln!(
                 "{}: {} rows skipped (see `nesbind nesdb`)",

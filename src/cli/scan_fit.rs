@@ -85,7 +85,7 @@ fn read_tables(args: &ScanArgs) -> anyhow::Result<Vec<NesTable>> {
     };
     paths
         .iter()
-        .map(|p| read_nesdb(p).with_context(|| format!("reading {}", p.display())))
+        .map(|p| read_nesdb(p).map_err(anyhow::Error::from))
         .collect()
 }
 
