@@ -273,3 +273,143 @@ fn pki_alpha_puts_its_known_nes_first() {
         "{rev}"
     );
 }
+
+/// The first `n` proteins under 500 residues of the bundled combined NESdb table, as a table of the same
+/// layout: a data set small enough to fit and cross-validate a scan model in seconds.
+fn small_nes_table(dir: &Path, n: usize) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("assets/nes/NESDB_combined_database.csv"))
+        .expect("bundled NESdb table");
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let sequence_column = header
+        .split(',')
+        .position(|c| c == "Sequence")
+        .expect("Sequence column");
+    let kept: Vec<&str> = lines
+        .filter(|l| {
+            l.split(',')
+                .nth(sequence_column)
+                .is_some_and(|s| !s.is_empty() && s.len() < 500)
+        })
+        .take(n)
+        .collect();
+    assert_eq!(kept.len(), n, "enough short proteins in the bundled table");
+    let path = dir.join("small_nesdb.csv");
+    std::fs::write(&path, format!("{header}\n{}\n", kept.join("\n"))).unwrap();
+    path
+}
+
+/// `scan --train` writes a model that loads and scans; `scan --cv` scores every window of every
+/// protein with the model of the fold that held it out and writes its report.
+#[test]
+fn scan_models_are_fitted_and_cross_validated_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = small_nes_table(dir.path(), 14);
+    let table = table.to_str().unwrap();
+    let model_dir = dir.path().join("model");
+
+    let out = nesbind(&[
+        "scan",
+        "--train",
+        model_dir.to_str().unwrap(),
+        "--nesdb",
+        table,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let model = nesbind::scan::ScanModel::load(&model_dir).expect("the written model loads");
+    assert!(model.ranker.is_some(), "a window ranker is fitted");
+    assert!(
+        model.trained_on.contains("small_nesdb.csv"),
+        "{}",
+        model.trained_on
+    );
+    assert!(
+        (0.0..=1.0).contains(&model.threshold),
+        "{}",
+        model.threshold
+    );
+
+    let out = nesbind(&[
+        "scan",
+        "--model",
+        model_dir.to_str().unwrap(),
+        "--threshold",
+        "0",
+        "--no-model-register",
+        "--json",
+        "--sequence",
+        "MTDVETTYADFIASGRTGRRNAIHDILVSSASGNSNELALKLAGLDINKTEGEEDAQRSSTEQSGEAQGEAAKSES",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !json[0]["candidates"].as_array().unwrap().is_empty(),
+        "{json}"
+    );
+
+    let cv_dir = dir.path().join("cv");
+    let out = nesbind(&[
+        "scan",
+        "--cv",
+        "2",
+        "--out",
+        cv_dir.to_str().unwrap(),
+        "--nesdb",
+        table,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let summary = std::fs::read_to_string(cv_dir.join("summary.txt")).unwrap();
+    for row in ["top-1", "consensus (every window)", "ELM regex"] {
+        assert!(summary.contains(row), "{row} missing:\n{summary}");
+    }
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(cv_dir.join("metrics.json")).unwrap())
+            .expect("metrics.json is JSON");
+    let report = &metrics[0]["report"];
+    assert_eq!(report["proteins"], 10, "{report}");
+    assert!(report["top"].is_array(), "{report}");
+    let csv = std::fs::read_to_string(cv_dir.join("candidates.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (protein, fold, score, real) = (col("protein"), col("fold"), col("score"), col("real"));
+    let mut folds_of: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let (mut reals, mut others) = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), header.len(), "{line}");
+        let s: f32 = f[score].parse().unwrap();
+        assert!(
+            (0.0..=1.0).contains(&s),
+            "every window scored by its fold's model: {line}"
+        );
+        match f[real] {
+            "1" => reals += 1,
+            "0" => others += 1,
+            r => panic!("real is {r}: {line}"),
+        }
+        folds_of
+            .entry(f[protein].to_string())
+            .or_default()
+            .insert(f[fold].to_string());
+    }
+    assert!(
+        reals > 0 && others > 0,
+        "{reals} real, {others} other windows"
+    );
+    assert!(
+        folds_of.values().all(|f| f.len() == 1),
+        "a protein in one fold: {folds_of:?}"
+    );
+    let used: std::collections::BTreeSet<&String> = folds_of.values().flatten().collect();
+    assert_eq!(used.len(), 2, "both folds hold proteins: {used:?}");
+
+    let out = nesbind(&["scan", "--cv", "2", "--nesdb", table]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("--cv needs --out"), "{stderr}");
+}
