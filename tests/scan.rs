@@ -113,6 +113,17 @@ fn nesbind(args: &[&str]) -> std::process::Output {
         .expect("run nesbind")
 }
 
+/// [`nesbind`] for runs that must succeed (its stderr shown when one does not).
+fn nesbind_ok(args: &[&str]) -> std::process::Output {
+    let out = nesbind(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[test]
 fn malformed_fasta_records_are_reported_with_their_line_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
@@ -139,14 +150,13 @@ fn malformed_fasta_records_are_reported_with_their_line_and_skipped() {
     assert!(first["model_register"].is_object(), "{first}");
 
     // Without the peptide model: the consensus register alone.
-    let out = nesbind(&[
+    let out = nesbind_ok(&[
         "scan",
         "--fasta",
         fasta.to_str().unwrap(),
         "--json",
         "--no-model-register",
     ]);
-    assert!(out.status.success());
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let first = &json[0]["candidates"][0];
     assert!(first["model_register"].is_null(), "{first}");
@@ -157,17 +167,12 @@ fn malformed_fasta_records_are_reported_with_their_line_and_skipped() {
 /// residues only. A run where every record is refused fails instead of printing an empty result.
 #[test]
 fn typed_sequences_drop_spaces_and_a_run_with_nothing_to_scan_fails() {
-    let out = nesbind(&[
+    let out = nesbind_ok(&[
         "scan",
         "--sequence",
         "MTDVETTYAD FIASGRTGRR NAIHDILVSS ASGNSNELAL KLAGLDINKT EGEEDAQRSS TEQSGEAQGE AAKSES*",
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json[0]["length"], 76);
     assert_eq!(
@@ -183,12 +188,7 @@ fn typed_sequences_drop_spaces_and_a_run_with_nothing_to_scan_fails() {
     assert!(stderr.contains("no protein could be scanned"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 
-    let out = nesbind(&["predict", "--sequence", "LALKL AGLDI", "--json"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = nesbind_ok(&["predict", "--sequence", "LALKL AGLDI", "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let text = json.to_string();
     assert!(text.contains("LALKLAGLDI"), "{text}");
@@ -204,9 +204,7 @@ fn typed_sequences_drop_spaces_and_a_run_with_nothing_to_scan_fails() {
 #[test]
 fn a_five_thousand_residue_protein_scans() {
     let seq = protein(5000, 11);
-    let out = nesbind(&["scan", "--sequence", &seq, "--json", "--top", "3"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let out = nesbind_ok(&["scan", "--sequence", &seq, "--json", "--top", "3"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let p = &json[0];
     assert_eq!(p["length"], 5000);
@@ -225,14 +223,12 @@ fn pki_alpha_puts_its_known_nes_first() {
     // read as class 1a from L38 as in 3NBY. HIV-1 Rev's NES (75–83) comes first too, ahead of the
     // N-terminal LLKAVRLIKF that the residue model alone ranked higher (docs/scan.md), in its crystal
     // register.
-    let out = nesbind(&[
+    let out = nesbind_ok(&[
         "scan",
         "--fasta",
         "assets/sequences/pki_rev_example.fasta",
         "--json",
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let pki = &json[0]["candidates"][0];
     assert_eq!(pki["peptide"], "LALKLAGLDI", "{pki}");
@@ -308,15 +304,13 @@ fn scan_models_are_fitted_and_cross_validated_end_to_end() {
     let table = table.to_str().unwrap();
     let model_dir = dir.path().join("model");
 
-    let out = nesbind(&[
+    nesbind_ok(&[
         "scan",
         "--train",
         model_dir.to_str().unwrap(),
         "--nesdb",
         table,
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
     let model = nesbind::scan::ScanModel::load(&model_dir).expect("the written model loads");
     assert!(model.ranker.is_some(), "a window ranker is fitted");
     assert!(
@@ -330,7 +324,7 @@ fn scan_models_are_fitted_and_cross_validated_end_to_end() {
         model.threshold
     );
 
-    let out = nesbind(&[
+    let out = nesbind_ok(&[
         "scan",
         "--model",
         model_dir.to_str().unwrap(),
@@ -341,8 +335,6 @@ fn scan_models_are_fitted_and_cross_validated_end_to_end() {
         "--sequence",
         "MTDVETTYADFIASGRTGRRNAIHDILVSSASGNSNELALKLAGLDINKTEGEEDAQRSSTEQSGEAQGEAAKSES",
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         !json[0]["candidates"].as_array().unwrap().is_empty(),
@@ -350,7 +342,7 @@ fn scan_models_are_fitted_and_cross_validated_end_to_end() {
     );
 
     let cv_dir = dir.path().join("cv");
-    let out = nesbind(&[
+    nesbind_ok(&[
         "scan",
         "--cv",
         "2",
@@ -359,8 +351,6 @@ fn scan_models_are_fitted_and_cross_validated_end_to_end() {
         "--nesdb",
         table,
     ]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
     let summary = std::fs::read_to_string(cv_dir.join("summary.txt")).unwrap();
     for row in ["top-1", "consensus (every window)", "ELM regex"] {
         assert!(summary.contains(row), "{row} missing:\n{summary}");
